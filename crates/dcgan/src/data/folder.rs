@@ -1,0 +1,86 @@
+//! A folder of images, searched recursively. When every image lies in a first-level subfolder,
+//! the subfolder names are the class labels (the ImageFolder layout).
+
+use std::path::{Path, PathBuf};
+
+use super::source::existing_dir;
+use super::transform::fit_image;
+use crate::{Error, Result};
+
+/// Extensions read as images.
+const EXTENSIONS: [&str; 12] = [
+    "png", "jpg", "jpeg", "gif", "bmp", "pgm", "ppm", "pnm", "pbm", "webp", "tif", "tiff",
+];
+
+/// The images of a folder, in sorted path order.
+pub(crate) struct Listing {
+    pub files: Vec<PathBuf>,
+    pub labels: Option<Vec<u16>>,
+    pub classes: Option<Vec<String>>,
+}
+
+pub(crate) fn list(dir: &Path) -> Result<Listing> {
+    existing_dir(dir)?;
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_path_buf();
+            Error::io(&path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")))
+        })?;
+        let is_image = entry.file_type().is_file()
+            && entry
+                .path()
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        if is_image {
+            files.push(entry.into_path());
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::format(
+            dir,
+            format!("contains no images (looked for {} files, recursively)", EXTENSIONS.join("/")),
+        ));
+    }
+    // Labels when every file sits below a first-level subfolder.
+    let firsts: Option<Vec<String>> = files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(dir).ok()?;
+            let mut comps = rel.components();
+            let first = comps.next()?.as_os_str().to_string_lossy().into_owned();
+            comps.next().map(|_| first)
+        })
+        .collect();
+    let (labels, classes) = match firsts {
+        Some(names) => {
+            let mut classes: Vec<String> = names.clone();
+            classes.sort();
+            classes.dedup();
+            if classes.len() > u16::MAX as usize {
+                (None, None)
+            } else {
+                let labels = names
+                    .iter()
+                    .map(|n| classes.binary_search(n).expect("present") as u16)
+                    .collect();
+                (Some(labels), Some(classes))
+            }
+        }
+        None => (None, None),
+    };
+    Ok(Listing { files, labels, classes })
+}
+
+/// Decodes one image file and fits it to the model; a corrupt or truncated file is an error
+/// naming it.
+pub(crate) fn decode(path: &Path, size: usize, channels: usize) -> Result<Vec<u8>> {
+    let img = image::ImageReader::open(path)
+        .map_err(|e| Error::io(path, e))?
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?
+        .decode()
+        .map_err(|e| Error::format(path, format!("cannot decode image: {e}")))?;
+    Ok(fit_image(&img, size, channels))
+}

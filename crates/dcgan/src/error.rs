@@ -1,0 +1,77 @@
+//! The library's one error type. Every variant names the file, flag or value at fault.
+
+use std::path::{Path, PathBuf};
+
+/// Errors returned by the `dcgan` library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An I/O failure on a named file or folder.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file whose contents are not what its format requires.
+    #[error("{}: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A user-supplied option with an unusable value.
+    #[error("invalid {option}: {message}")]
+    InvalidOption {
+        /// The flag or setting, e.g. `--image-size`.
+        option: String,
+        /// Why the value cannot be used.
+        message: String,
+    },
+    /// A device that cannot be used (not compiled in, or failed to start).
+    #[error("device `{device}`: {message}")]
+    Device {
+        /// The device name as given.
+        device: String,
+        /// Why it cannot be used.
+        message: String,
+    },
+    /// The run was interrupted (Ctrl-C) after saving a checkpoint.
+    #[error("interrupted at iteration {iteration}; checkpoint saved to {}", checkpoint.display())]
+    Interrupted {
+        /// Iterations completed.
+        iteration: u64,
+        /// Where the state was saved.
+        checkpoint: PathBuf,
+    },
+}
+
+/// Shorthand for results of this library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    /// A format error in `path`.
+    pub fn format(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
+        Error::Format {
+            path: path.as_ref().to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    /// An unusable value for `option`.
+    pub fn option(option: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidOption {
+            option: option.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! `dcgan`: the DCGAN of Radford, Metz and Chintala (2015, arXiv 1511.06434) on Burn.
+//!
+//! The library holds the science; the `dcgan` binary is a thin command line on top.
+//!
+//! - [`model`]: the generator and discriminator (SPEC section 1), their configuration,
+//!   initialisation and named weights (PyTorch-compatible safetensors).
+//! - [`data`]: image sources in their official formats (IDX, CIFAR-10 binary, image folders, a
+//!   built-in synthetic set), scaled to `[-1, 1]`, with a background prefetching loader.
+//! - [`train`]: the adversarial training loop (SPEC section 2), Adam, checkpoints and resume.
+//! - [`latent`]: latent vectors drawn on the host from seeds.
+//! - [`render`]: image grids and loss plots.
+//! - [`run`]: the run folder layout.
+
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod latent;
+pub mod model;
+pub mod render;
+pub mod run;
+pub mod sample;
+pub mod train;
+
+pub use error::{Error, Result};

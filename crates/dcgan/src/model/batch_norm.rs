@@ -1,0 +1,82 @@
+//! Batch normalisation with PyTorch's running-statistics convention.
+//!
+//! Burn's `BatchNorm` folds the biased batch variance into its running variance; PyTorch folds
+//! the unbiased one (`n / (n - 1)`). Sampling from a PyTorch-trained generator, or handing ours
+//! to PyTorch, needs the latter, so this layer keeps PyTorch's convention and PyTorch's parameter
+//! names (`weight`, `bias`, `running_mean`, `running_var`).
+
+use burn::module::{Module, Param, RunningState};
+use burn::tensor::{Device, Tensor};
+
+/// Momentum of the running statistics (PyTorch's default).
+const MOMENTUM: f64 = 0.1;
+/// Added to the variance (PyTorch's default).
+const EPSILON: f64 = 1e-5;
+
+/// 2-D batch norm: `y = (x - mean) / sqrt(var + eps) * weight + bias`, per channel.
+///
+/// Like Burn's own layer, the mode follows the device: on an autodiff device (training) it
+/// normalises with the batch statistics and updates the running ones; elsewhere (`valid()`,
+/// sampling, feature extraction) it uses the running statistics.
+///
+/// # Shapes
+/// - input: `[batch, channels, height, width]`
+/// - output: same as input
+#[derive(Module, Debug)]
+pub struct BatchNorm2d {
+    /// Scale (gamma), `[channels]`.
+    pub weight: Param<Tensor<1>>,
+    /// Shift (beta), `[channels]`.
+    pub bias: Param<Tensor<1>>,
+    /// Running mean, `[channels]`.
+    pub running_mean: RunningState<Tensor<1>>,
+    /// Running (unbiased) variance, `[channels]`.
+    pub running_var: RunningState<Tensor<1>>,
+}
+
+impl BatchNorm2d {
+    /// A layer with weight 1, bias 0, running mean 0 and running variance 1.
+    pub fn new(channels: usize, device: &Device) -> Self {
+        Self {
+            weight: Param::from_tensor(Tensor::ones([channels], device)),
+            bias: Param::from_tensor(Tensor::zeros([channels], device)),
+            running_mean: RunningState::new(Tensor::zeros([channels], device)),
+            running_var: RunningState::new(Tensor::ones([channels], device)),
+        }
+    }
+
+    /// Applies the layer; see the type's documentation for the mode.
+    pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        let device = input.device();
+        if !device.is_autodiff() {
+            return burn::tensor::module::batch_norm(
+                input,
+                self.weight.val(),
+                self.bias.val(),
+                self.running_mean.value().to_device(&device),
+                self.running_var.value().to_device(&device),
+                EPSILON,
+            );
+        }
+        let [b, _, h, w] = input.dims();
+        let n = (b * h * w) as f64;
+        let result = burn::tensor::module::batch_norm_train(
+            input,
+            self.weight.val(),
+            self.bias.val(),
+            EPSILON,
+        );
+        let unbiased = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
+        let mean = self.running_mean.value_sync().to_device(&device);
+        let var = self.running_var.value_sync().to_device(&device);
+        let mean = mean
+            .mul_scalar(1.0 - MOMENTUM)
+            .add(result.mean.detach().mul_scalar(MOMENTUM));
+        let var = var
+            .mul_scalar(1.0 - MOMENTUM)
+            .add(result.variance.detach().mul_scalar(MOMENTUM * unbiased));
+        self.running_mean.update(mean.detach());
+        self.running_var.update(var.detach());
+        result.output
+    }
+}

@@ -1,0 +1,187 @@
+//! Model configuration: every architectural choice is data, not code.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The prior the latent vector z is drawn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LatentDistribution {
+    /// Uniform in [-1, 1], as in the paper (section 4 and Fig. 1).
+    Uniform,
+    /// Standard normal, as in PyTorch's `examples/dcgan`.
+    Normal,
+}
+
+impl std::str::FromStr for LatentDistribution {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "uniform" => Ok(Self::Uniform),
+            "normal" => Ok(Self::Normal),
+            _ => Err(Error::option(
+                "--latent",
+                format!("unknown distribution `{s}`; expected uniform or normal"),
+            )),
+        }
+    }
+}
+
+/// The shape of a generator/discriminator pair.
+///
+/// The number of strided layers follows from the image size: `image_size = 4 * 2^n`, so 32 gives
+/// 3, 64 gives 4 (the paper's Fig. 1 and PyTorch's example) and 128 gives 5.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Side of the square images, `4 * 2^n` with `n >= 2` (16, 32, 64, 128, ...).
+    pub image_size: usize,
+    /// Image channels: 1 (grayscale) or 3 (RGB).
+    pub channels: usize,
+    /// Length of the latent vector z (the paper and PyTorch: 100).
+    pub nz: usize,
+    /// Generator width: feature maps of G's last hidden layer (PyTorch: 64).
+    pub ngf: usize,
+    /// Discriminator width: feature maps of D's first layer (PyTorch: 64).
+    pub ndf: usize,
+    /// Kernel of the strided layers: 4 (PyTorch's example) or 5 (the authors' code).
+    pub kernel: usize,
+    /// The prior of z.
+    pub latent: LatentDistribution,
+}
+
+impl Default for ModelConfig {
+    /// PyTorch's `examples/dcgan` widths (nz 100, ngf = ndf = 64, 4x4 kernels) at 64x64 RGB with
+    /// the paper's uniform prior.
+    fn default() -> Self {
+        Self {
+            image_size: 64,
+            channels: 3,
+            nz: 100,
+            ngf: 64,
+            ndf: 64,
+            kernel: 4,
+            latent: LatentDistribution::Uniform,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Checks every field, naming the offending flag.
+    pub fn validate(&self) -> Result<()> {
+        if self.strided_layers().is_none() {
+            return Err(Error::option(
+                "--image-size",
+                format!(
+                    "{} cannot be made by a DCGAN: the size must be 4 * 2^n with n >= 2 \
+                     (16, 32, 64, 128, 256, ...)",
+                    self.image_size
+                ),
+            ));
+        }
+        if self.channels != 1 && self.channels != 3 {
+            return Err(Error::option(
+                "--channels",
+                format!("{}: expected 1 (grayscale) or 3 (RGB)", self.channels),
+            ));
+        }
+        if self.kernel != 4 && self.kernel != 5 {
+            return Err(Error::option(
+                "--kernel",
+                format!(
+                    "{}: expected 4 (PyTorch's example) or 5 (the authors' code)",
+                    self.kernel
+                ),
+            ));
+        }
+        for (flag, value) in [("--nz", self.nz), ("--ngf", self.ngf), ("--ndf", self.ndf)] {
+            if value == 0 || value > 4096 {
+                return Err(Error::option(flag, format!("{value}: expected 1 to 4096")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of stride-2 layers in each network, or `None` for a size no DCGAN makes.
+    pub fn strided_layers(&self) -> Option<usize> {
+        let s = self.image_size;
+        if s < 16 || s % 4 != 0 || !(s / 4).is_power_of_two() {
+            return None;
+        }
+        Some((s / 4).trailing_zeros() as usize)
+    }
+
+    /// Padding of the strided layers: keeps each stride-2 layer an exact halving or doubling.
+    pub fn padding(&self) -> usize {
+        // k = 4: pad 1 (PyTorch); k = 5: pad 2 (authors' `dnn.py` uses pad (k-1)/2).
+        (self.kernel - 1) / 2
+    }
+
+    /// Output padding of the transposed convolutions: 0 for k = 4, 1 for k = 5.
+    pub fn output_padding(&self) -> usize {
+        // out = (in - 1) * 2 - 2 * pad + k + out_pad must equal 2 * in.
+        2 + 2 * self.padding() - self.kernel
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_follows_image_size() {
+        let mut c = ModelConfig::default();
+        for (size, depth) in [(16, 2), (32, 3), (64, 4), (128, 5), (256, 6)] {
+            c.image_size = size;
+            assert_eq!(c.strided_layers(), Some(depth), "size {size}");
+            c.validate().unwrap();
+        }
+        for size in [0, 4, 8, 12, 48, 96, 100] {
+            c.image_size = size;
+            let err = c.validate().unwrap_err().to_string();
+            assert!(err.contains("--image-size") && err.contains(&size.to_string()), "{err}");
+        }
+    }
+
+    #[test]
+    fn both_kernels_give_exact_doubling() {
+        for kernel in [4, 5] {
+            let c = ModelConfig {
+                kernel,
+                ..Default::default()
+            };
+            let (k, p, op) = (kernel, c.padding(), c.output_padding());
+            for n in [4usize, 8, 16] {
+                assert_eq!((n - 1) * 2 + k + op - 2 * p, 2 * n, "transposed, k={k}");
+                assert_eq!((n + 2 * p - k) / 2 + 1, n / 2, "strided, k={k}");
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_bad_channels_and_kernel() {
+        let c = ModelConfig {
+            channels: 2,
+            ..Default::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("--channels"));
+        let c = ModelConfig {
+            kernel: 3,
+            ..Default::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("--kernel"));
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let c = ModelConfig {
+            image_size: 32,
+            channels: 1,
+            kernel: 5,
+            latent: LatentDistribution::Normal,
+            ..Default::default()
+        };
+        let back: ModelConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+    }
+}

@@ -1,0 +1,82 @@
+//! Image grids in the layout of torchvision's `make_grid` (used by PyTorch's example):
+//! `ceil(sqrt(n))` columns, 2-pixel black padding.
+
+use std::path::Path;
+
+use image::RgbImage;
+
+use crate::{Error, Result};
+
+/// Padding between tiles, in pixels.
+const PAD: usize = 2;
+
+/// Tiles `images` (`[n, channels, size, size]`, values in `[-1, 1]`) into one RGB image with
+/// `columns` tiles per row (`None`: `ceil(sqrt(n))`).
+pub fn grid_image(
+    images: &[f32],
+    channels: usize,
+    size: usize,
+    columns: Option<usize>,
+) -> RgbImage {
+    let plane = size * size;
+    let n = images.len() / (channels * plane);
+    let cols = columns
+        .unwrap_or_else(|| (n as f64).sqrt().ceil() as usize)
+        .clamp(1, n.max(1));
+    let rows = n.div_ceil(cols).max(1);
+    let (w, h) = (cols * (size + PAD) + PAD, rows * (size + PAD) + PAD);
+    let mut out = RgbImage::new(w as u32, h as u32);
+    for k in 0..n {
+        let img = &images[k * channels * plane..(k + 1) * channels * plane];
+        let (x0, y0) = (PAD + (k % cols) * (size + PAD), PAD + (k / cols) * (size + PAD));
+        for y in 0..size {
+            for x in 0..size {
+                let at = |c: usize| {
+                    let v = img[c.min(channels - 1) * plane + y * size + x];
+                    ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8
+                };
+                out.put_pixel((x0 + x) as u32, (y0 + y) as u32, image::Rgb([at(0), at(1), at(2)]));
+            }
+        }
+    }
+    out
+}
+
+/// Writes a grid of `images` to `path` (PNG, or any format `image` infers from the extension).
+pub fn save_grid(
+    path: &Path,
+    images: &[f32],
+    channels: usize,
+    size: usize,
+    columns: Option<usize>,
+) -> Result<()> {
+    let img = grid_image(images, channels, size, columns);
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    img.save(path)
+        .map_err(|e| Error::format(path, format!("cannot write image: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_in_rows_with_padding() {
+        // Five 2x2 grayscale images valued -1, -0.5, 0, 0.5, 1: three columns, two rows.
+        let imgs: Vec<f32> = [-1.0f32, -0.5, 0.0, 0.5, 1.0]
+            .iter()
+            .flat_map(|v| [*v; 4])
+            .collect();
+        let g = grid_image(&imgs, 1, 2, None);
+        assert_eq!((g.width(), g.height()), (3 * 4 + 2, 2 * 4 + 2));
+        assert_eq!(g.get_pixel(2, 2).0, [0, 0, 0]);
+        assert_eq!(g.get_pixel(6, 2).0, [64, 64, 64]);
+        assert_eq!(g.get_pixel(10, 3).0, [128, 128, 128]);
+        assert_eq!(g.get_pixel(2, 6).0, [191, 191, 191]);
+        assert_eq!(g.get_pixel(7, 7).0, [255, 255, 255]);
+        assert_eq!(g.get_pixel(0, 0).0, [0, 0, 0]); // padding
+        assert_eq!(g.get_pixel(11, 7).0, [0, 0, 0]); // empty sixth tile
+    }
+}

@@ -1,0 +1,146 @@
+//! Checkpoints: G, D, both Adam states, the z stream and the iteration (which fixes the data
+//! position, see [`crate::data::Loader`]) in one safetensors file with the config in its
+//! metadata. Written atomically; the last K kept.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rand_chacha::ChaCha8Rng;
+
+use super::{Adam, Gan, TrainConfig};
+use crate::model::weights::{self, Tensors};
+use crate::model::{Discriminator, Generator};
+use crate::run::RunDir;
+use crate::{Error, Result};
+
+/// Marks our checkpoint files.
+const FORMAT: &str = "dcgan-checkpoint-v1";
+
+fn prefixed(prefix: &str, tensors: Tensors) -> impl Iterator<Item = (String, weights::NamedTensor)> + '_ {
+    tensors.into_iter().map(move |(k, v)| (format!("{prefix}.{k}"), v))
+}
+
+fn strip(prefix: &str, tensors: &Tensors) -> Tensors {
+    let p = format!("{prefix}.");
+    tensors
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(&p)?.to_string(), v.clone())))
+        .collect()
+}
+
+/// Serialises the z stream's position.
+fn rng_state(rng: &ChaCha8Rng) -> String {
+    let seed: String = rng.get_seed().iter().map(|b| format!("{b:02x}")).collect();
+    serde_json::json!({
+        "seed": seed,
+        "stream": rng.get_stream().to_string(),
+        "word_pos": rng.get_word_pos().to_string(),
+    })
+    .to_string()
+}
+
+fn parse_rng(path: &Path, text: &str) -> Result<ChaCha8Rng> {
+    use rand::SeedableRng;
+    let bad = || Error::format(path, "checkpoint has an unreadable RNG state");
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|_| bad())?;
+    let hex = v["seed"].as_str().ok_or_else(bad)?;
+    if hex.len() != 64 {
+        return Err(bad());
+    }
+    let mut seed = [0u8; 32];
+    for (i, b) in seed.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    let stream: u64 = v["stream"].as_str().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let pos: u128 = v["word_pos"].as_str().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let mut rng = ChaCha8Rng::from_seed(seed);
+    rng.set_stream(stream);
+    rng.set_word_pos(pos);
+    Ok(rng)
+}
+
+/// Writes the state of `gan` to the run's checkpoint for its iteration and deletes all but the
+/// newest `keep`. Returns the file written.
+pub fn save(run: &RunDir, gan: &Gan, keep: usize) -> Result<std::path::PathBuf> {
+    let mut tensors = Tensors::new();
+    tensors.extend(prefixed("g", weights::list(&gan.g)));
+    tensors.extend(prefixed("d", weights::list(&gan.d)));
+    tensors.extend(prefixed("adam_g", gan.adam_g.state()));
+    tensors.extend(prefixed("adam_d", gan.adam_d.state()));
+    let config = serde_json::to_string(gan.config()).expect("config serialises");
+    let meta = BTreeMap::from([
+        ("format".to_string(), FORMAT.to_string()),
+        ("iteration".to_string(), gan.iteration.to_string()),
+        ("adam_g_step".to_string(), gan.adam_g.step.to_string()),
+        ("adam_d_step".to_string(), gan.adam_d.step.to_string()),
+        ("rng".to_string(), rng_state(&gan.rng)),
+        ("config".to_string(), config),
+    ]);
+    let path = run.checkpoint(gan.iteration);
+    weights::write_safetensors(&path, &tensors, meta)?;
+    let all = run.list_checkpoints()?;
+    for (_, old) in all.iter().take(all.len().saturating_sub(keep)) {
+        std::fs::remove_file(old).map_err(|e| Error::io(old, e))?;
+    }
+    Ok(path)
+}
+
+/// The configuration stored in a checkpoint.
+pub fn read_config(path: &Path) -> Result<(TrainConfig, Tensors, BTreeMap<String, String>)> {
+    let (tensors, meta) = weights::read_safetensors(path)?;
+    if meta.get("format").map(String::as_str) != Some(FORMAT) {
+        return Err(Error::format(path, format!("not a dcgan checkpoint (no `{FORMAT}` marker)")));
+    }
+    let config: TrainConfig = meta
+        .get("config")
+        .and_then(|c| serde_json::from_str(c).ok())
+        .ok_or_else(|| Error::format(path, "checkpoint has no readable configuration"))?;
+    Ok((config, tensors, meta))
+}
+
+/// Restores a [`Gan`] from `path` onto `device` for `config`, which must describe the same model
+/// as the checkpoint (else a clear error naming the file).
+pub fn load(path: &Path, config: &TrainConfig, device: &burn::tensor::Device) -> Result<Gan> {
+    let (stored, tensors, meta) = read_config(path)?;
+    if stored.model != config.model {
+        return Err(Error::format(
+            path,
+            format!(
+                "checkpoint is for another model configuration ({}) than this run ({})",
+                serde_json::to_string(&stored.model).unwrap_or_default(),
+                serde_json::to_string(&config.model).unwrap_or_default()
+            ),
+        ));
+    }
+    let number = |key: &str| -> Result<u64> {
+        meta.get(key)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| Error::format(path, format!("checkpoint has no readable `{key}`")))
+    };
+    let device = device.clone().autodiff();
+    let g = weights::load(Generator::new(&config.model, &device), &strip("g", &tensors), path)?;
+    let d = weights::load(Discriminator::new(&config.model, &device), &strip("d", &tensors), path)?;
+    let mut gan = Gan::from_parts(config, g, d, &device);
+    let inner = device.clone().inner();
+    gan.adam_g = Adam::restore(config.adam, number("adam_g_step")?, &strip("adam_g", &tensors), &inner);
+    gan.adam_d = Adam::restore(config.adam, number("adam_d_step")?, &strip("adam_d", &tensors), &inner);
+    gan.iteration = number("iteration")?;
+    gan.rng = parse_rng(path, meta.get("rng").map(String::as_str).unwrap_or(""))?;
+    Ok(gan)
+}
+
+/// Loads just the generator (inference mode) from a checkpoint, with its model configuration.
+pub fn load_generator(path: &Path, device: &burn::tensor::Device) -> Result<(Generator, TrainConfig)> {
+    let (config, tensors, _) = read_config(path)?;
+    config.model.validate().map_err(|e| Error::format(path, format!("stored configuration is invalid: {e}")))?;
+    let g = weights::load(Generator::new(&config.model, device), &strip("g", &tensors), path)?;
+    Ok((g, config))
+}
+
+/// Loads just the discriminator (inference mode) from a checkpoint.
+pub fn load_discriminator(path: &Path, device: &burn::tensor::Device) -> Result<(Discriminator, TrainConfig)> {
+    let (config, tensors, _) = read_config(path)?;
+    config.model.validate().map_err(|e| Error::format(path, format!("stored configuration is invalid: {e}")))?;
+    let d = weights::load(Discriminator::new(&config.model, device), &strip("d", &tensors), path)?;
+    Ok((d, config))
+}

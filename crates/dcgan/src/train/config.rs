@@ -1,0 +1,84 @@
+//! The training configuration, written first into every run folder as `config.json`.
+
+use serde::{Deserialize, Serialize};
+
+use super::AdamConfig;
+use crate::data::DataSource;
+use crate::device::DeviceChoice;
+use crate::model::ModelConfig;
+use crate::{Error, Result};
+
+/// Everything that defines a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// The networks.
+    pub model: ModelConfig,
+    /// The training images.
+    pub data: DataSource,
+    /// Images per batch (paper: 128).
+    pub batch_size: usize,
+    /// Iterations to run in total (from `--epochs` or `--max-iters`).
+    pub iterations: u64,
+    /// Seed of the weights, the data order and z.
+    pub seed: u64,
+    /// Adam for both networks.
+    pub adam: AdamConfig,
+    /// Write a sample grid every this many iterations (0: only at the end).
+    pub sample_every: u64,
+    /// Write a checkpoint every this many iterations (0: only at the end).
+    pub checkpoint_every: u64,
+    /// Checkpoints kept (older ones are deleted).
+    pub keep_checkpoints: usize,
+    /// Images in the fixed-noise sample grid.
+    pub grid_samples: usize,
+    /// The device the run was started on (a resume may name another).
+    pub device: DeviceChoice,
+}
+
+impl TrainConfig {
+    /// The paper's defaults for `model` on `data` (batch 128, Adam 2e-4 / 0.5), one epoch unset.
+    pub fn new(model: ModelConfig, data: DataSource) -> Self {
+        Self {
+            model,
+            data,
+            batch_size: 128,
+            iterations: 0,
+            seed: 0,
+            adam: AdamConfig::default(),
+            sample_every: 100,
+            checkpoint_every: 500,
+            keep_checkpoints: 3,
+            grid_samples: 64,
+            device: DeviceChoice::Flex,
+        }
+    }
+
+    /// Checks every field, naming the offending flag.
+    pub fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        if self.batch_size < 2 {
+            return Err(Error::option(
+                "--batch-size",
+                format!("{}: batch norm needs at least 2 images per batch", self.batch_size),
+            ));
+        }
+        if self.iterations == 0 {
+            return Err(Error::option("--max-iters/--epochs", "the run must have at least one iteration"));
+        }
+        if !(self.adam.lr > 0.0 && self.adam.lr.is_finite()) {
+            return Err(Error::option("--lr", format!("{}: expected a positive number", self.adam.lr)));
+        }
+        for (flag, b) in [("--beta1", self.adam.beta1), ("--beta2", self.adam.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                return Err(Error::option(flag, format!("{b}: expected a value in [0, 1)")));
+            }
+        }
+        if self.keep_checkpoints == 0 {
+            return Err(Error::option("--keep-checkpoints", "must keep at least one checkpoint"));
+        }
+        if self.grid_samples == 0 {
+            return Err(Error::option("--grid-samples", "must be at least 1"));
+        }
+        Ok(())
+    }
+}

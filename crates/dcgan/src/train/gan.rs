@@ -1,0 +1,140 @@
+//! The trainable pair and one training iteration, in the order of PyTorch's `examples/dcgan`.
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::loss::{bce_fake, bce_real};
+use super::{Adam, TrainConfig};
+use crate::latent;
+use crate::model::{Discriminator, Generator, weights};
+
+/// What one iteration measured (PyTorch's example prints the same five numbers).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StepStats {
+    /// `-log D(x) - log(1 - D(G(z)))`, before D's update.
+    pub loss_d: f32,
+    /// `-log D(G(z))` with the updated D.
+    pub loss_g: f32,
+    /// Mean D(x) on the real batch.
+    pub d_x: f32,
+    /// Mean D(G(z)) before D's update.
+    pub d_g_z1: f32,
+    /// Mean D(G(z)) after D's update (during G's step).
+    pub d_g_z2: f32,
+}
+
+/// G, D, their optimisers and the z stream: the whole mutable state of a run.
+pub struct Gan {
+    /// The generator, on the autodiff device.
+    pub g: Generator,
+    /// The discriminator, on the autodiff device.
+    pub d: Discriminator,
+    /// G's optimiser.
+    pub adam_g: Adam,
+    /// D's optimiser.
+    pub adam_d: Adam,
+    /// The stream z is drawn from.
+    pub rng: ChaCha8Rng,
+    /// Iterations completed.
+    pub iteration: u64,
+    /// The autodiff device.
+    pub device: Device,
+    config: TrainConfig,
+}
+
+/// Seed offsets so that weights, z and the data order use independent streams of one seed.
+const G_INIT: u64 = 1;
+const D_INIT: u64 = 2;
+const Z_STREAM: u64 = 3;
+
+impl Gan {
+    /// A freshly initialised pair on `device` (autodiff is added here).
+    pub fn new(config: &TrainConfig, device: &Device) -> Self {
+        let device = device.clone().autodiff();
+        let seed = config.seed;
+        let g = weights::initialize(Generator::new(&config.model, &device), seed.wrapping_add(G_INIT));
+        let d = weights::initialize(
+            Discriminator::new(&config.model, &device),
+            seed.wrapping_add(D_INIT),
+        );
+        Self::from_parts(config, g, d, &device)
+    }
+
+    /// A pair from given networks (already on the autodiff `device`), fresh optimisers.
+    pub fn from_parts(config: &TrainConfig, g: Generator, d: Discriminator, device: &Device) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        rng.set_stream(Z_STREAM);
+        Self {
+            g,
+            d,
+            adam_g: Adam::new(config.adam),
+            adam_d: Adam::new(config.adam),
+            rng,
+            iteration: 0,
+            device: device.clone(),
+            config: config.clone(),
+        }
+    }
+
+    /// The configuration this pair was built for.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Draws the next batch of z from the run's stream, `[b, nz]`.
+    pub fn next_z(&mut self, b: usize) -> Tensor<2> {
+        let m = &self.config.model;
+        let z: Vec<f32> = (0..b)
+            .flat_map(|_| latent::draw(&mut self.rng, m.nz, m.latent))
+            .collect();
+        Tensor::from_data(TensorData::new(z, [b, m.nz]), &self.device)
+    }
+
+    /// One iteration on `real` (`[b, c, s, s]` in [-1, 1]): D's step on real and fake, then G's
+    /// step through the updated D, each with BCE (SPEC section 2).
+    pub fn step(&mut self, real: Tensor<4>) -> StepStats {
+        let b = real.dims()[0];
+        let z = self.next_z(b);
+        self.step_with(real, z)
+    }
+
+    /// [`Gan::step`] with a given z (`[b, nz]`): the step PyTorch's reference fixtures check.
+    pub fn step_with(&mut self, real: Tensor<4>, z: Tensor<2>) -> StepStats {
+        // (1) Update D: maximise log D(x) + log(1 - D(G(z))).
+        let real_logits = self.d.forward(real);
+        let fake = self.g.forward(z);
+        let fake_logits = self.d.forward(fake.clone().detach());
+        let loss_d = bce_real(real_logits.clone()).add(bce_fake(fake_logits.clone()));
+        let grads = GradientsParams::from_grads(loss_d.backward(), &self.d);
+        self.d = self.adam_d.step(self.d.clone(), grads);
+
+        // (2) Update G: maximise log D(G(z)) (the non-saturating loss).
+        let out_logits = self.d.forward(fake);
+        let loss_g = bce_real(out_logits.clone());
+        let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
+        self.g = self.adam_g.step(self.g.clone(), grads);
+        self.iteration += 1;
+
+        let mean_prob = |t: Tensor<1>| burn::tensor::activation::sigmoid(t.inner()).mean().into_scalar::<f32>();
+        StepStats {
+            loss_d: loss_d.inner().into_scalar::<f32>(),
+            loss_g: loss_g.inner().into_scalar::<f32>(),
+            d_x: mean_prob(real_logits),
+            d_g_z1: mean_prob(fake_logits),
+            d_g_z2: mean_prob(out_logits),
+        }
+    }
+
+    /// G in inference mode (BatchNorm on running statistics), for sampling.
+    pub fn generator(&self) -> Generator {
+        self.g.valid()
+    }
+
+    /// D in inference mode.
+    pub fn discriminator(&self) -> Discriminator {
+        self.d.valid()
+    }
+}

@@ -1,0 +1,222 @@
+//! The training loop over a run folder.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::checkpoint;
+use super::metrics::{MetricsLog, Record};
+use super::{Gan, TrainConfig};
+use crate::data::{Dataset, Loader, Split};
+use crate::run::RunDir;
+use crate::{Error, Result, latent, render};
+
+/// Whether a run starts fresh or continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// A new run; `force` allows replacing the outputs of an existing one in the same folder.
+    New {
+        /// Replace an existing run's files.
+        force: bool,
+    },
+    /// Continue from the newest checkpoint of the folder.
+    Resume,
+}
+
+/// Receives progress from [`run_training`]; the CLI shows it, tests record it.
+pub trait Observer {
+    /// Training is about to run iterations `first..total`, each of `batch_size` images.
+    fn started(&mut self, _first: u64, _total: u64, _batch_size: usize) {}
+    /// One iteration finished.
+    fn iteration(&mut self, _record: &Record) {}
+    /// Something worth a line: a checkpoint or grid written.
+    fn note(&mut self, _message: &str) {}
+    /// Polled after every iteration: `true` saves a checkpoint and stops (Ctrl-C).
+    fn should_stop(&mut self) -> bool {
+        false
+    }
+}
+
+/// What a finished run produced.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Iterations completed in total.
+    pub iterations: u64,
+    /// The last checkpoint.
+    pub checkpoint: std::path::PathBuf,
+    /// The final sample grid.
+    pub grid: std::path::PathBuf,
+    /// The last iteration's measurements.
+    pub last: Option<Record>,
+}
+
+/// Files a run writes; with `--force` only these are removed, nothing else in the folder.
+fn clear_outputs(run: &RunDir) -> Result<()> {
+    for file in [run.config(), run.metrics(), run.loss_plot()] {
+        if file.exists() {
+            std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
+        }
+    }
+    for dir in [run.samples(), run.checkpoints()] {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads a run's `config.json`.
+pub fn read_run_config(run: &RunDir) -> Result<TrainConfig> {
+    let path = run.config();
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::format(&path, format!("not a dcgan run configuration: {e}")))
+}
+
+/// Writes the fixed-noise grid of `gan`'s generator to `path`.
+fn write_grid(gan: &Gan, fixed_z: &Tensor<2>, path: &std::path::Path) -> Result<()> {
+    let m = &gan.config().model;
+    let g = gan.generator();
+    let images = crate::model::weights::NamedTensor::from_tensor(g.forward(fixed_z.clone())).values;
+    render::save_grid(path, &images, m.channels, m.image_size, None)
+}
+
+/// Trains per `config` in `run` (new) or continues the run (resume; `config` then only supplies
+/// a new total of iterations and the device), writing config, metrics, grids and checkpoints.
+pub fn run_training(
+    run: &RunDir,
+    config: &TrainConfig,
+    start: Start,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Summary> {
+    let (config, mut gan) = match start {
+        Start::New { force } => {
+            config.validate()?;
+            let occupied = run.config().exists() || run.checkpoints().exists() || run.metrics().exists();
+            if occupied && !force {
+                return Err(Error::format(
+                    run.root(),
+                    "already holds a training run; use --resume to continue it or --force to replace it",
+                ));
+            }
+            // Open the data before touching the folder, so a bad source changes nothing.
+            let dataset = Dataset::open(&config.data, Split::Train, config.model.image_size, Some(config.model.channels))?;
+            if force {
+                clear_outputs(run)?;
+            }
+            std::fs::create_dir_all(run.root()).map_err(|e| Error::io(run.root(), e))?;
+            let json = serde_json::to_string_pretty(config).expect("config serialises");
+            crate::run::write_atomic(&run.config(), json.as_bytes())?;
+            let gan = Gan::new(config, device);
+            return train_loop(run, config.clone(), gan, Arc::new(dataset), observer);
+        }
+        Start::Resume => {
+            let mut stored = read_run_config(run)?;
+            stored.iterations = config.iterations.max(stored.iterations);
+            stored.device = config.device;
+            let path = run.latest_checkpoint()?;
+            let gan = checkpoint::load(&path, &stored, device)?;
+            (stored, gan)
+        }
+    };
+    let dataset = Dataset::open(&config.data, Split::Train, config.model.image_size, Some(config.model.channels))?;
+    if gan.iteration > config.iterations {
+        gan.iteration = gan.iteration.min(config.iterations);
+    }
+    let json = serde_json::to_string_pretty(&config).expect("config serialises");
+    crate::run::write_atomic(&run.config(), json.as_bytes())?;
+    train_loop(run, config, gan, Arc::new(dataset), observer)
+}
+
+fn train_loop(
+    run: &RunDir,
+    config: TrainConfig,
+    mut gan: Gan,
+    dataset: Arc<Dataset>,
+    observer: &mut dyn Observer,
+) -> Result<Summary> {
+    let m = config.model.clone();
+    let per_epoch = (dataset.len() / config.batch_size) as u64;
+    let first = gan.iteration;
+    let mut loader = Loader::start(dataset, config.batch_size, config.seed, first, config.iterations, 3)?;
+    let mut log = MetricsLog::open(&run.metrics(), first)?;
+    // One fixed noise batch for every grid, so progress is comparable (PyTorch's `fixed_noise`).
+    let fixed = latent::batch(config.seed ^ 0xF1ED, config.grid_samples, m.nz, m.latent);
+    let fixed_z = Tensor::<2>::from_data(TensorData::new(fixed, [config.grid_samples, m.nz]), &gan.device.clone().inner());
+    observer.started(first, config.iterations, config.batch_size);
+
+    let mut last = None;
+    let mut checkpoint_path = None;
+    let mut stopped = false;
+    let mut tick = Instant::now();
+    while let Some(batch) = loader.next_batch() {
+        let batch = batch?;
+        let real = Tensor::<4>::from_data(
+            TensorData::new(batch.images, [config.batch_size, m.channels, m.image_size, m.image_size]),
+            &gan.device,
+        );
+        let stats = gan.step(real);
+        let record = Record {
+            iteration: gan.iteration,
+            epoch: batch.iteration / per_epoch,
+            stats,
+            seconds: tick.elapsed().as_secs_f64(),
+        };
+        tick = Instant::now();
+        if !(stats.loss_d.is_finite() && stats.loss_g.is_finite()) {
+            log.push(record)?;
+            log.flush()?;
+            return Err(Error::option(
+                "training",
+                format!(
+                    "losses became non-finite at iteration {} (Loss_D {}, Loss_G {}); the last checkpoint is kept. Try a lower --lr",
+                    gan.iteration, stats.loss_d, stats.loss_g
+                ),
+            ));
+        }
+        log.push(record)?;
+        observer.iteration(&record);
+        last = Some(record);
+        let it = gan.iteration;
+        let done = it >= config.iterations;
+        stopped = observer.should_stop();
+        if (config.sample_every > 0 && it % config.sample_every == 0) || done || stopped {
+            let path = run.samples().join(format!("iter_{it:08}.png"));
+            write_grid(&gan, &fixed_z, &path)?;
+            std::fs::copy(&path, run.samples().join("latest.png")).map_err(|e| Error::io(&path, e))?;
+            log.flush()?;
+            log.plot(&run.loss_plot())?;
+        }
+        if (config.checkpoint_every > 0 && it % config.checkpoint_every == 0) || done || stopped {
+            let path = checkpoint::save(run, &gan, config.keep_checkpoints)?;
+            observer.note(&format!("checkpoint {}", path.display()));
+            checkpoint_path = Some(path);
+        }
+        if stopped {
+            break;
+        }
+    }
+    log.flush()?;
+    if stopped {
+        return Err(Error::Interrupted {
+            iteration: gan.iteration,
+            checkpoint: checkpoint_path.expect("saved on stop"),
+        });
+    }
+    // Nothing ran (already complete): make sure the outputs exist anyway.
+    let checkpoint = match checkpoint_path {
+        Some(p) => p,
+        None => run.latest_checkpoint()?,
+    };
+    let grid = run.samples().join("latest.png");
+    if !grid.exists() {
+        write_grid(&gan, &fixed_z, &grid)?;
+    }
+    Ok(Summary {
+        iterations: gan.iteration,
+        checkpoint,
+        grid,
+        last,
+    })
+}

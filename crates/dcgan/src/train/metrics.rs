@@ -1,0 +1,113 @@
+//! `metrics.jsonl`: one JSON object per iteration, appended as training goes.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::StepStats;
+use crate::render::{Series, save_plot};
+use crate::{Error, Result};
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Iteration number (1-based: the count after this step).
+    pub iteration: u64,
+    /// Epoch this iteration's batch came from (0-based).
+    pub epoch: u64,
+    /// The step's measurements.
+    #[serde(flatten)]
+    pub stats: StepStats,
+    /// Seconds this iteration took, data wait included.
+    pub seconds: f64,
+}
+
+/// Reads the records of `path` (missing file: none), in file order.
+pub fn read(path: &Path) -> Result<Vec<Record>> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record = serde_json::from_str(&line)
+            .map_err(|e| Error::format(path, format!("line {}: {e}", i + 1)))?;
+        out.push(record);
+    }
+    Ok(out)
+}
+
+/// Appends records to `metrics.jsonl` and keeps the loss plot current.
+pub struct MetricsLog {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    history: Vec<Record>,
+}
+
+impl MetricsLog {
+    /// Opens the log for a run resuming after `iteration`: records beyond it (written after the
+    /// checkpoint, before an interruption) are dropped so the log matches the restored state.
+    pub fn open(path: &Path, iteration: u64) -> Result<Self> {
+        let history: Vec<Record> = read(path)?
+            .into_iter()
+            .filter(|r| r.iteration <= iteration)
+            .collect();
+        let mut text = String::new();
+        for r in &history {
+            text.push_str(&serde_json::to_string(r).expect("record serialises"));
+            text.push('\n');
+        }
+        crate::run::write_atomic(path, text.as_bytes())?;
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file: std::io::BufWriter::new(file),
+            history,
+        })
+    }
+
+    /// Appends one record.
+    pub fn push(&mut self, record: Record) -> Result<()> {
+        let line = serde_json::to_string(&record).expect("record serialises");
+        writeln!(self.file, "{line}").map_err(|e| Error::io(&self.path, e))?;
+        self.history.push(record);
+        Ok(())
+    }
+
+    /// Flushes to disk.
+    pub fn flush(&mut self) -> Result<()> {
+        self.file.flush().map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// All records so far.
+    pub fn history(&self) -> &[Record] {
+        &self.history
+    }
+
+    /// Draws Loss_D and Loss_G against iteration into `path`.
+    pub fn plot(&self, path: &Path) -> Result<()> {
+        let series = |label: &str, color: [u8; 3], f: fn(&Record) -> f32| Series {
+            label: label.to_string(),
+            color,
+            points: self.history.iter().map(|r| (r.iteration as f64, f(r) as f64)).collect(),
+        };
+        save_plot(
+            path,
+            "DCGAN losses",
+            "iteration",
+            &[
+                series("Loss_D", [214, 39, 40], |r| r.stats.loss_d),
+                series("Loss_G", [31, 119, 180], |r| r.stats.loss_g),
+            ],
+        )
+    }
+}
