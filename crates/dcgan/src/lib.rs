@@ -14,6 +14,7 @@
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod interop;
 pub mod latent;
 pub mod model;
 pub mod render;

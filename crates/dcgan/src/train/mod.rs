@@ -16,5 +16,5 @@ pub mod metrics;
 pub use adam::{Adam, AdamConfig};
 pub use config::TrainConfig;
 pub use gan::{Gan, StepStats};
-pub use loop_::{Observer, Start, Summary, run_training};
+pub use loop_::{Observer, Start, Summary, read_run_config, run_training};
 pub use loss::{bce_fake, bce_real};

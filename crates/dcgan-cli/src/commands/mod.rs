@@ -1,0 +1,36 @@
+//! One module per subcommand; each turns its arguments into library calls.
+
+mod interop;
+mod sample;
+mod train;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, ModelArgs};
+use dcgan::data::DataSource;
+use dcgan::model::ModelConfig;
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Sample(args) => sample::run(args),
+        Command::Export(args) => interop::export(args),
+        Command::Import(args) => interop::import(args),
+    }
+}
+
+/// The model configuration from flags; sizes default per source (see `--image-size`).
+pub fn model_config(args: &ModelArgs, data: &DataSource, default_size: usize) -> Result<ModelConfig> {
+    let native_small = matches!(data, DataSource::Builtin | DataSource::Mnist(_) | DataSource::Cifar10(_));
+    let config = ModelConfig {
+        image_size: args.image_size.unwrap_or(if native_small { 32 } else { default_size }),
+        channels: args.channels.unwrap_or(data.native_channels()),
+        nz: args.nz,
+        ngf: args.ngf,
+        ndf: args.ndf,
+        kernel: args.kernel,
+        latent: args.latent.parse()?,
+    };
+    config.validate()?;
+    Ok(config)
+}

@@ -1,0 +1,50 @@
+//! `dcgan sample`.
+
+use anyhow::{Result, bail};
+use dcgan::latent::parse_seeds;
+use dcgan::run::RunDir;
+use dcgan::sample::{generate, z_for_grid, z_for_seeds};
+use dcgan::train::checkpoint;
+
+use crate::cli::SampleArgs;
+
+/// Images generated per forward pass.
+const BATCH: usize = 64;
+
+pub fn run(args: SampleArgs) -> Result<()> {
+    if args.out.is_none() && args.out_dir.is_none() {
+        bail!("nothing to write: give --out FILE.png and/or --out-dir DIR");
+    }
+    if args.n == 0 {
+        bail!("invalid --n: must be at least 1");
+    }
+    let device = args.device.parse::<dcgan::device::DeviceChoice>()?.device()?;
+    let path = match (&args.checkpoint, &args.run) {
+        (Some(c), _) => c.clone(),
+        (None, Some(r)) => RunDir::new(r).latest_checkpoint()?,
+        (None, None) => bail!("give --run RUN_DIR or --checkpoint FILE"),
+    };
+    let (g, config) = checkpoint::load_generator(&path, &device)?;
+    let m = &config.model;
+    let (z, names): (Vec<f32>, Vec<String>) = match &args.seeds {
+        Some(text) => {
+            let seeds = parse_seeds(text)?;
+            (z_for_seeds(&seeds, m), seeds.iter().map(|s| format!("seed_{s:06}.png")).collect())
+        }
+        None => (z_for_grid(args.seed, args.n, m), (0..args.n).map(|i| format!("img_{i:06}.png")).collect()),
+    };
+    let images = generate(&g, &z, m.nz, BATCH, &device);
+    if let Some(out) = &args.out {
+        dcgan::render::save_grid(out, &images, m.channels, m.image_size, args.columns)?;
+        println!("wrote {} images to {}", names.len(), out.display());
+    }
+    if let Some(dir) = &args.out_dir {
+        let per = m.channels * m.image_size * m.image_size;
+        for (k, name) in names.iter().enumerate() {
+            let img = &images[k * per..(k + 1) * per];
+            dcgan::render::save_grid(&dir.join(name), img, m.channels, m.image_size, Some(1))?;
+        }
+        println!("wrote {} images to {}", names.len(), dir.display());
+    }
+    Ok(())
+}
