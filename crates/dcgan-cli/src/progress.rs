@@ -70,7 +70,7 @@ impl Observer for Progress {
         );
         self.bar.set_position(r.iteration);
         if self.quiet {
-            if r.iteration % 50 == 0 {
+            if r.iteration.is_multiple_of(50) {
                 eprintln!("[{}/{}] {msg}", r.iteration, self.bar.length().unwrap_or(0));
             }
         } else {

@@ -84,7 +84,10 @@ impl FromStr for DeviceChoice {
             "cuda" => Ok(DeviceChoice::Cuda),
             _ => Err(Error::option(
                 "--device",
-                format!("unknown device `{s}`; expected one of {}", Self::NAMES.join(", ")),
+                format!(
+                    "unknown device `{s}`; expected one of {}",
+                    Self::NAMES.join(", ")
+                ),
             )),
         }
     }
@@ -106,6 +109,9 @@ mod tests {
     #[test]
     fn backend_not_compiled_in_is_a_clear_error() {
         let err = DeviceChoice::Cuda.device().unwrap_err().to_string();
-        assert!(err.contains("cuda") && err.contains("--features cuda"), "{err}");
+        assert!(
+            err.contains("cuda") && err.contains("--features cuda"),
+            "{err}"
+        );
     }
 }

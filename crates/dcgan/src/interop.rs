@@ -12,22 +12,37 @@ use crate::train::{Gan, TrainConfig, checkpoint};
 use crate::{Error, Result};
 
 /// Writes the generator and/or discriminator of `checkpoint_path` with PyTorch's names.
-pub fn export_pytorch(checkpoint_path: &Path, netg: Option<&Path>, netd: Option<&Path>) -> Result<()> {
+pub fn export_pytorch(
+    checkpoint_path: &Path,
+    netg: Option<&Path>,
+    netd: Option<&Path>,
+) -> Result<()> {
     let device = Device::flex();
     let meta = |config: &TrainConfig, net: &str| {
         BTreeMap::from([
             ("format".to_string(), "pytorch-examples-dcgan".to_string()),
             ("net".to_string(), net.to_string()),
-            ("model".to_string(), serde_json::to_string(&config.model).expect("serialises")),
+            (
+                "model".to_string(),
+                serde_json::to_string(&config.model).expect("serialises"),
+            ),
         ])
     };
     if let Some(out) = netg {
         let (g, config) = checkpoint::load_generator(checkpoint_path, &device)?;
-        weights::write_safetensors(out, &weights::generator_to_pytorch(&g), meta(&config, "netG"))?;
+        weights::write_safetensors(
+            out,
+            &weights::generator_to_pytorch(&g),
+            meta(&config, "netG"),
+        )?;
     }
     if let Some(out) = netd {
         let (d, config) = checkpoint::load_discriminator(checkpoint_path, &device)?;
-        weights::write_safetensors(out, &weights::discriminator_to_pytorch(&d), meta(&config, "netD"))?;
+        weights::write_safetensors(
+            out,
+            &weights::discriminator_to_pytorch(&d),
+            meta(&config, "netD"),
+        )?;
     }
     Ok(())
 }
@@ -52,11 +67,16 @@ pub fn import_pytorch(
     let device = Device::flex().autodiff();
     let fresh = Gan::new(config, &device);
     let (g_tensors, _) = weights::read_safetensors(netg)?;
-    let g = weights::generator_from_pytorch(Generator::new(&config.model, &device), &g_tensors, netg)?;
+    let g =
+        weights::generator_from_pytorch(Generator::new(&config.model, &device), &g_tensors, netg)?;
     let d = match netd {
         Some(path) => {
             let (d_tensors, _) = weights::read_safetensors(path)?;
-            weights::discriminator_from_pytorch(Discriminator::new(&config.model, &device), &d_tensors, path)?
+            weights::discriminator_from_pytorch(
+                Discriminator::new(&config.model, &device),
+                &d_tensors,
+                path,
+            )?
         }
         None => fresh.d,
     };

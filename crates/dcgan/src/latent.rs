@@ -33,7 +33,9 @@ pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
     let mut seeds = Vec::new();
     for part in text.split(',').map(str::trim) {
         if part.is_empty() {
-            return Err(bad(format!("`{text}` has an empty entry; expected e.g. 0,1,4-6")));
+            return Err(bad(format!(
+                "`{text}` has an empty entry; expected e.g. 0,1,4-6"
+            )));
         }
         let parse = |s: &str| {
             s.trim()

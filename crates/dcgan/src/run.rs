@@ -134,12 +134,22 @@ mod tests {
     fn checkpoints_are_listed_in_order_and_atomic_writes_replace() {
         let tmp = tempfile::tempdir().unwrap();
         let run = RunDir::new(tmp.path());
-        assert!(run.latest_checkpoint().unwrap_err().to_string().contains("no checkpoint"));
+        assert!(
+            run.latest_checkpoint()
+                .unwrap_err()
+                .to_string()
+                .contains("no checkpoint")
+        );
         for i in [20u64, 3, 100] {
             write_atomic(&run.checkpoint(i), b"x").unwrap();
         }
         std::fs::write(run.checkpoints().join("notes.txt"), "").unwrap();
-        let iters: Vec<u64> = run.list_checkpoints().unwrap().iter().map(|c| c.0).collect();
+        let iters: Vec<u64> = run
+            .list_checkpoints()
+            .unwrap()
+            .iter()
+            .map(|c| c.0)
+            .collect();
         assert_eq!(iters, vec![3, 20, 100]);
         assert_eq!(run.latest_checkpoint().unwrap(), run.checkpoint(100));
         write_atomic(&run.config(), b"new").unwrap();
@@ -147,7 +157,13 @@ mod tests {
         assert_eq!(std::fs::read(run.config()).unwrap(), b"newer");
         let leftovers = std::fs::read_dir(tmp.path())
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".tmp"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".tmp")
+            })
             .count();
         assert_eq!(leftovers, 0);
     }

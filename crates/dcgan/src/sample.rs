@@ -13,7 +13,10 @@ pub fn generate(g: &Generator, z: &[f32], nz: usize, batch: usize, device: &Devi
     let mut out = Vec::new();
     for start in (0..n).step_by(batch.max(1)) {
         let end = (start + batch.max(1)).min(n);
-        let t = Tensor::<2>::from_data(TensorData::new(z[start * nz..end * nz].to_vec(), [end - start, nz]), device);
+        let t = Tensor::<2>::from_data(
+            TensorData::new(z[start * nz..end * nz].to_vec(), [end - start, nz]),
+            device,
+        );
         out.extend(NamedTensor::from_tensor(g.forward(t)).values);
     }
     out

@@ -12,7 +12,9 @@ use dcgan::model::{Discriminator, Generator, LatentDistribution, ModelConfig};
 use dcgan::train::{Gan, TrainConfig};
 
 fn fixture(name: &str) -> (Tensors, ModelConfig, PathBuf) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("{name}.safetensors"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.safetensors"));
     let (tensors, meta) = weights::read_safetensors(&path).unwrap();
     let c: serde_json::Value = serde_json::from_str(&meta["config"]).unwrap();
     let get = |k: &str| c[k].as_u64().unwrap() as usize;
@@ -45,12 +47,19 @@ fn tensor<const D: usize>(t: &NamedTensor, device: &Device) -> Tensor<D> {
 fn max_rel_err(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-12);
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max) / scale
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+        / scale
 }
 
 fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
     let err = max_rel_err(got, want);
-    assert!(err < tol, "{what}: max error {err} of the tensor's scale >= {tol}");
+    assert!(
+        err < tol,
+        "{what}: max error {err} of the tensor's scale >= {tol}"
+    );
 }
 
 /// After-step weights: within 1e-4 of the tensor's scale (at least 10 lr), except where Adam is ill-conditioned.
@@ -79,9 +88,25 @@ fn assert_step_close(what: &str, got: &[f32], want: &[f32]) {
     );
 }
 
-fn models(tensors: &Tensors, prefix: &str, config: &ModelConfig, device: &Device, path: &Path) -> (Generator, Discriminator) {
-    let g = weights::generator_from_pytorch(Generator::new(config, device), &sub(tensors, &format!("{prefix}g")), path).unwrap();
-    let d = weights::discriminator_from_pytorch(Discriminator::new(config, device), &sub(tensors, &format!("{prefix}d")), path).unwrap();
+fn models(
+    tensors: &Tensors,
+    prefix: &str,
+    config: &ModelConfig,
+    device: &Device,
+    path: &Path,
+) -> (Generator, Discriminator) {
+    let g = weights::generator_from_pytorch(
+        Generator::new(config, device),
+        &sub(tensors, &format!("{prefix}g")),
+        path,
+    )
+    .unwrap();
+    let d = weights::discriminator_from_pytorch(
+        Discriminator::new(config, device),
+        &sub(tensors, &format!("{prefix}d")),
+        path,
+    )
+    .unwrap();
     (g, d)
 }
 
@@ -89,20 +114,43 @@ fn check_forward(name: &str) {
     let (t, config, path) = fixture(name);
     let device = Device::flex();
     let (g, d) = models(&t, "", &config, &device, &path);
-    let (z, real) = (tensor::<2>(&t["z"], &device), tensor::<4>(&t["real"], &device));
+    let (z, real) = (
+        tensor::<2>(&t["z"], &device),
+        tensor::<4>(&t["real"], &device),
+    );
     // Inference mode (plain device): running statistics.
     let fake = NamedTensor::from_tensor(g.forward(z.clone()));
     assert_eq!(fake.shape, t["fake_eval"].shape);
-    assert_close(&format!("{name} G(z) eval"), &fake.values, &t["fake_eval"].values, 1e-4);
+    assert_close(
+        &format!("{name} G(z) eval"),
+        &fake.values,
+        &t["fake_eval"].values,
+        1e-4,
+    );
     let p = NamedTensor::from_tensor(d.probability(real.clone()));
-    assert_close(&format!("{name} D(x) eval"), &p.values, &t["d_real_eval"].values, 1e-4);
+    assert_close(
+        &format!("{name} D(x) eval"),
+        &p.values,
+        &t["d_real_eval"].values,
+        1e-4,
+    );
     // Training mode (autodiff device): batch statistics.
     let ad = device.clone().autodiff();
     let (g, d) = models(&t, "", &config, &ad, &path);
     let fake = NamedTensor::from_tensor(g.forward(tensor::<2>(&t["z"], &ad)).inner());
-    assert_close(&format!("{name} G(z) train"), &fake.values, &t["fake_train"].values, 1e-4);
+    assert_close(
+        &format!("{name} G(z) train"),
+        &fake.values,
+        &t["fake_train"].values,
+        1e-4,
+    );
     let p = NamedTensor::from_tensor(d.probability(tensor::<4>(&t["real"], &ad)).inner());
-    assert_close(&format!("{name} D(x) train"), &p.values, &t["d_real_train"].values, 1e-4);
+    assert_close(
+        &format!("{name} D(x) train"),
+        &p.values,
+        &t["d_real_train"].values,
+        1e-4,
+    );
 }
 
 #[test]
@@ -140,14 +188,24 @@ fn two_training_steps_match_pytorch() {
         let ours_d = weights::discriminator_to_pytorch(&gan.d);
         for (prefix, ours) in [("g", &ours_g), ("d", &ours_d)] {
             let want = sub(&t, &format!("{after}{prefix}"));
-            assert_eq!(ours.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
+            assert_eq!(
+                ours.keys().collect::<Vec<_>>(),
+                want.keys().collect::<Vec<_>>()
+            );
             for (name, w) in &want {
-                assert_step_close(&format!("step {step} {prefix}.{name}"), &ours[name].values, &w.values);
+                assert_step_close(
+                    &format!("step {step} {prefix}.{name}"),
+                    &ours[name].values,
+                    &w.values,
+                );
             }
         }
     }
     // The update really moved the weights (the comparison above is not of untouched tensors).
     let before = sub(&t, "g");
-    let moved = max_rel_err(&before["main.3.weight"].values, &t["after2.g.main.3.weight"].values);
+    let moved = max_rel_err(
+        &before["main.3.weight"].values,
+        &t["after2.g.main.3.weight"].values,
+    );
     assert!(moved > 1e-3, "weights barely moved: {moved}");
 }

@@ -31,7 +31,17 @@ pub fn import(args: ImportArgs) -> Result<()> {
     let model = super::model_config(&model_args, &data, 64)?;
     let config = TrainConfig::new(model, data);
     let run = RunDir::new(&args.out);
-    let ckpt = dcgan::interop::import_pytorch(&run, &config, &args.netg, args.netd.as_deref(), args.force)?;
-    println!("created run {} with checkpoint {}", run.root().display(), ckpt.display());
+    let ckpt = dcgan::interop::import_pytorch(
+        &run,
+        &config,
+        &args.netg,
+        args.netd.as_deref(),
+        args.force,
+    )?;
+    println!(
+        "created run {} with checkpoint {}",
+        run.root().display(),
+        ckpt.display()
+    );
     Ok(())
 }

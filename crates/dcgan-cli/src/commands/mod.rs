@@ -20,10 +20,19 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// The model configuration from flags; sizes default per source (see `--image-size`).
-pub fn model_config(args: &ModelArgs, data: &DataSource, default_size: usize) -> Result<ModelConfig> {
-    let native_small = matches!(data, DataSource::Builtin | DataSource::Mnist(_) | DataSource::Cifar10(_));
+pub fn model_config(
+    args: &ModelArgs,
+    data: &DataSource,
+    default_size: usize,
+) -> Result<ModelConfig> {
+    let native_small = matches!(
+        data,
+        DataSource::Builtin | DataSource::Mnist(_) | DataSource::Cifar10(_)
+    );
     let config = ModelConfig {
-        image_size: args.image_size.unwrap_or(if native_small { 32 } else { default_size }),
+        image_size: args
+            .image_size
+            .unwrap_or(if native_small { 32 } else { default_size }),
         channels: args.channels.unwrap_or(data.native_channels()),
         nz: args.nz,
         ngf: args.ngf,

@@ -18,7 +18,10 @@ pub fn run(args: SampleArgs) -> Result<()> {
     if args.n == 0 {
         bail!("invalid --n: must be at least 1");
     }
-    let device = args.device.parse::<dcgan::device::DeviceChoice>()?.device()?;
+    let device = args
+        .device
+        .parse::<dcgan::device::DeviceChoice>()?
+        .device()?;
     let path = match (&args.checkpoint, &args.run) {
         (Some(c), _) => c.clone(),
         (None, Some(r)) => RunDir::new(r).latest_checkpoint()?,
@@ -29,9 +32,15 @@ pub fn run(args: SampleArgs) -> Result<()> {
     let (z, names): (Vec<f32>, Vec<String>) = match &args.seeds {
         Some(text) => {
             let seeds = parse_seeds(text)?;
-            (z_for_seeds(&seeds, m), seeds.iter().map(|s| format!("seed_{s:06}.png")).collect())
+            (
+                z_for_seeds(&seeds, m),
+                seeds.iter().map(|s| format!("seed_{s:06}.png")).collect(),
+            )
         }
-        None => (z_for_grid(args.seed, args.n, m), (0..args.n).map(|i| format!("img_{i:06}.png")).collect()),
+        None => (
+            z_for_grid(args.seed, args.n, m),
+            (0..args.n).map(|i| format!("img_{i:06}.png")).collect(),
+        ),
     };
     let images = generate(&g, &z, m.nz, BATCH, &device);
     if let Some(out) = &args.out {

@@ -25,7 +25,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
             if let Some(n) = args.max_iters {
                 config.iterations = n;
             } else if let Some(e) = args.epochs {
-                let len = Dataset::open(&config.data, Split::Train, config.model.image_size, Some(config.model.channels))?.len();
+                let len = Dataset::open(
+                    &config.data,
+                    Split::Train,
+                    config.model.image_size,
+                    Some(config.model.channels),
+                )?
+                .len();
                 config.iterations = e * (len / config.batch_size) as u64;
             }
             config.device = device_choice;
@@ -47,12 +53,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.iterations = match (args.max_iters, args.epochs) {
                 (Some(n), _) => n,
                 (None, epochs) => {
-                    let ds = Dataset::open(&config.data, Split::Train, config.model.image_size, Some(config.model.channels))?;
+                    let ds = Dataset::open(
+                        &config.data,
+                        Split::Train,
+                        config.model.image_size,
+                        Some(config.model.channels),
+                    )?;
                     let per_epoch = (ds.len() / config.batch_size.max(1)) as u64;
                     epochs.unwrap_or(DEFAULT_EPOCHS) * per_epoch
                 }
             };
-            let out = args.out.clone().context("--out is required for a new run")?;
+            let out = args
+                .out
+                .clone()
+                .context("--out is required for a new run")?;
             (RunDir::new(out), Start::New { force: args.force }, config)
         }
     };
@@ -64,13 +78,19 @@ pub fn run(args: TrainArgs) -> Result<()> {
             if stop.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
-            eprintln!("\nstopping: saving a checkpoint after this iteration (Ctrl-C again to quit now)");
+            eprintln!(
+                "\nstopping: saving a checkpoint after this iteration (Ctrl-C again to quit now)"
+            );
         })
         .context("cannot install the Ctrl-C handler")?;
     }
     eprintln!(
         "{} {} on {}: {}x{}x{} images, batch {}, {} iterations, device {}",
-        if matches!(start, Start::Resume) { "resuming" } else { "training" },
+        if matches!(start, Start::Resume) {
+            "resuming"
+        } else {
+            "training"
+        },
         run.root().display(),
         config.data,
         config.model.channels,

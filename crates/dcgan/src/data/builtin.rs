@@ -62,7 +62,11 @@ fn render(id: u64, size: usize) -> (Vec<u8>, u16) {
     let class = rng.random_range(0..CLASSES.len() as u16);
     let top = hsv(rng.random(), 0.5, rng.random_range(0.05..0.3));
     let bottom = hsv(rng.random(), 0.5, rng.random_range(0.05..0.3));
-    let color = hsv(rng.random(), rng.random_range(0.6..1.0), rng.random_range(0.75..1.0));
+    let color = hsv(
+        rng.random(),
+        rng.random_range(0.6..1.0),
+        rng.random_range(0.75..1.0),
+    );
     let r = rng.random_range(0.18f32..0.32);
     let cx = rng.random_range(r + 0.05..0.95 - r);
     let cy = rng.random_range(r + 0.05..0.95 - r);

@@ -15,29 +15,54 @@ pub const RECORD: usize = 1 + 3 * 32 * 32;
 
 /// The class names of CIFAR-10 (`batches.meta.txt`).
 pub const CLASSES: [&str; 10] = [
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 ];
 
 fn batch_files(dir: &Path, split: Split) -> Result<Vec<PathBuf>> {
     // The official archive unpacks into `cifar-10-batches-bin/`; accept either level.
     let nested = dir.join("cifar-10-batches-bin");
-    let base = if nested.is_dir() { nested } else { dir.to_path_buf() };
+    let base = if nested.is_dir() {
+        nested
+    } else {
+        dir.to_path_buf()
+    };
     let names: Vec<String> = match split {
         Split::Train => (1..=5).map(|i| format!("data_batch_{i}.bin")).collect(),
         Split::Test => vec!["test_batch.bin".to_string()],
     };
-    let present: Vec<PathBuf> = names.iter().map(|n| base.join(n)).filter(|p| p.is_file()).collect();
+    let present: Vec<PathBuf> = names
+        .iter()
+        .map(|n| base.join(n))
+        .filter(|p| p.is_file())
+        .collect();
     if present.is_empty() {
         return Err(Error::format(
             dir,
-            format!("no CIFAR-10 binary batches here: expected {}", names.join(", ")),
+            format!(
+                "no CIFAR-10 binary batches here: expected {}",
+                names.join(", ")
+            ),
         ));
     }
     Ok(present)
 }
 
 /// Loads `split`, fitted to `size` and `channels`.
-pub(crate) fn load(dir: &Path, split: Split, size: usize, channels: usize) -> Result<(Pixels, Vec<String>)> {
+pub(crate) fn load(
+    dir: &Path,
+    split: Split,
+    size: usize,
+    channels: usize,
+) -> Result<(Pixels, Vec<String>)> {
     existing_dir(dir)?;
     let mut bytes = Vec::new();
     let mut labels = Vec::new();
@@ -54,7 +79,10 @@ pub(crate) fn load(dir: &Path, split: Split, size: usize, channels: usize) -> Re
         }
         let records: Vec<&[u8]> = raw.chunks_exact(RECORD).collect();
         if let Some((i, r)) = records.iter().enumerate().find(|(_, r)| r[0] > 9) {
-            return Err(Error::format(&path, format!("record {i} has label {}, not 0-9", r[0])));
+            return Err(Error::format(
+                &path,
+                format!("record {i} has label {}, not 0-9", r[0]),
+            ));
         }
         let fitted: Vec<Vec<u8>> = records
             .par_iter()

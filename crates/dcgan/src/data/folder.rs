@@ -22,10 +22,17 @@ pub(crate) struct Listing {
 pub(crate) fn list(dir: &Path) -> Result<Listing> {
     existing_dir(dir)?;
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_path_buf();
-            Error::io(&path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop in folder links")))
+            Error::io(
+                &path,
+                e.into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("loop in folder links")),
+            )
         })?;
         let is_image = entry.file_type().is_file()
             && entry
@@ -40,7 +47,10 @@ pub(crate) fn list(dir: &Path) -> Result<Listing> {
     if files.is_empty() {
         return Err(Error::format(
             dir,
-            format!("contains no images (looked for {} files, recursively)", EXTENSIONS.join("/")),
+            format!(
+                "contains no images (looked for {} files, recursively)",
+                EXTENSIONS.join("/")
+            ),
         ));
     }
     // Labels when every file sits below a first-level subfolder.
@@ -70,7 +80,11 @@ pub(crate) fn list(dir: &Path) -> Result<Listing> {
         }
         None => (None, None),
     };
-    Ok(Listing { files, labels, classes })
+    Ok(Listing {
+        files,
+        labels,
+        classes,
+    })
 }
 
 /// Decodes one image file and fits it to the model; a corrupt or truncated file is an error

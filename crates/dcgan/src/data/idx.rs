@@ -31,7 +31,9 @@ fn find(dir: &Path, stem: &str) -> Result<PathBuf> {
     }
     Err(Error::format(
         dir,
-        format!("no `{stem}` or `{stem}.gz` here: expected the official MNIST/Fashion-MNIST IDX files"),
+        format!(
+            "no `{stem}` or `{stem}.gz` here: expected the official MNIST/Fashion-MNIST IDX files"
+        ),
     ))
 }
 
@@ -53,32 +55,46 @@ fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
 pub(crate) fn parse(path: &Path, bytes: &[u8], dims: usize) -> Result<(Vec<usize>, Vec<u8>)> {
     let header = 4 + 4 * dims;
     if bytes.len() < header {
-        return Err(Error::format(path, format!("too short for an IDX header ({} bytes)", bytes.len())));
+        return Err(Error::format(
+            path,
+            format!("too short for an IDX header ({} bytes)", bytes.len()),
+        ));
     }
     let magic = u32::from_be_bytes(bytes[0..4].try_into().expect("4 bytes"));
     let expected = 0x0800 | dims as u32;
     if magic != expected {
         return Err(Error::format(
             path,
-            format!("wrong IDX magic number 0x{magic:08x}; expected 0x{expected:08x} (unsigned bytes, {dims} dimensions)"),
+            format!(
+                "wrong IDX magic number 0x{magic:08x}; expected 0x{expected:08x} (unsigned bytes, {dims} dimensions)"
+            ),
         ));
     }
     let sizes: Vec<usize> = (0..dims)
-        .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes")) as usize)
+        .map(|i| {
+            u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes")) as usize
+        })
         .collect();
     let want: usize = sizes.iter().product();
     let got = bytes.len() - header;
     if got != want {
         return Err(Error::format(
             path,
-            format!("header promises {want} data bytes ({sizes:?}) but the file has {got}: truncated or corrupt"),
+            format!(
+                "header promises {want} data bytes ({sizes:?}) but the file has {got}: truncated or corrupt"
+            ),
         ));
     }
     Ok((sizes, bytes[header..].to_vec()))
 }
 
 /// Loads the images and labels of `split`, fitted to `size` and `channels`.
-pub(crate) fn load(dir: &Path, split: Split, size: usize, channels: usize) -> Result<(Pixels, Vec<String>)> {
+pub(crate) fn load(
+    dir: &Path,
+    split: Split,
+    size: usize,
+    channels: usize,
+) -> Result<(Pixels, Vec<String>)> {
     existing_dir(dir)?;
     let prefix = match split {
         Split::Train => "train",
@@ -92,11 +108,18 @@ pub(crate) fn load(dir: &Path, split: Split, size: usize, channels: usize) -> Re
     if lsizes[0] != n {
         return Err(Error::format(
             &labels_path,
-            format!("has {} labels but {} has {n} images", lsizes[0], images_path.display()),
+            format!(
+                "has {} labels but {} has {n} images",
+                lsizes[0],
+                images_path.display()
+            ),
         ));
     }
     if let Some(bad) = labels.iter().find(|&&l| l > 9) {
-        return Err(Error::format(&labels_path, format!("label {bad} is not a digit class 0-9")));
+        return Err(Error::format(
+            &labels_path,
+            format!("label {bad} is not a digit class 0-9"),
+        ));
     }
     let fitted: Vec<Vec<u8>> = images
         .par_chunks_exact(h * w)
@@ -132,12 +155,19 @@ mod tests {
         let p = Path::new("f.idx");
         let (sizes, data) = parse(p, &idx(&[2, 2, 2], &[1; 8]), 3).unwrap();
         assert_eq!((sizes, data.len()), (vec![2, 2, 2], 8));
-        let err = parse(p, &idx(&[2, 2, 2], &[1; 7]), 3).unwrap_err().to_string();
+        let err = parse(p, &idx(&[2, 2, 2], &[1; 7]), 3)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("f.idx") && err.contains("truncated"), "{err}");
         let mut wrong = idx(&[2, 2, 2], &[1; 8]);
         wrong[3] = 1;
         let err = parse(p, &wrong, 3).unwrap_err().to_string();
         assert!(err.contains("magic"), "{err}");
-        assert!(parse(p, &[0, 0], 3).unwrap_err().to_string().contains("too short"));
+        assert!(
+            parse(p, &[0, 0], 3)
+                .unwrap_err()
+                .to_string()
+                .contains("too short")
+        );
     }
 }

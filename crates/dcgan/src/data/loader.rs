@@ -74,7 +74,9 @@ impl Loader {
                     }
                     let order = &cached.as_ref().expect("set above").1;
                     let indices = &order[k * batch_size..(k + 1) * batch_size];
-                    let batch = dataset.batch(indices).map(|images| Batch { iteration, images });
+                    let batch = dataset
+                        .batch(indices)
+                        .map(|images| Batch { iteration, images });
                     let failed = batch.is_err();
                     if tx.send(batch).is_err() || failed {
                         return; // receiver gone, or an error was delivered
@@ -116,17 +118,24 @@ mod tests {
         // 1024 images / 100 = 10 batches per epoch; iterations 0..25 cross two epochs.
         let all: Vec<Vec<f32>> = {
             let mut l = Loader::start(ds.clone(), 100, 5, 0, 25, 2).unwrap();
-            std::iter::from_fn(|| l.next_batch()).map(|b| b.unwrap().images).collect()
+            std::iter::from_fn(|| l.next_batch())
+                .map(|b| b.unwrap().images)
+                .collect()
         };
         assert_eq!(all.len(), 25);
         let tail: Vec<Vec<f32>> = {
             let mut l = Loader::start(ds.clone(), 100, 5, 13, 25, 2).unwrap();
-            std::iter::from_fn(|| l.next_batch()).map(|b| b.unwrap().images).collect()
+            std::iter::from_fn(|| l.next_batch())
+                .map(|b| b.unwrap().images)
+                .collect()
         };
         assert_eq!(&all[13..], &tail[..]);
         // Different epochs use different orders.
         assert_ne!(permutation(1024, 5, 0), permutation(1024, 5, 1));
-        let err = Loader::start(ds, 5000, 5, 0, 1, 2).err().unwrap().to_string();
+        let err = Loader::start(ds, 5000, 5, 0, 1, 2)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("--batch-size"), "{err}");
     }
 }

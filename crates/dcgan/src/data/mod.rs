@@ -75,7 +75,10 @@ impl Dataset {
             }
             DataSource::Folder(dir) => {
                 let listing = folder::list(dir)?;
-                (Storage::Files(listing.files, listing.labels), listing.classes)
+                (
+                    Storage::Files(listing.files, listing.labels),
+                    listing.classes,
+                )
             }
             DataSource::Builtin => {
                 let (pixels, classes) = builtin::generate(split, size, channels);

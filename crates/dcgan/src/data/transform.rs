@@ -1,7 +1,7 @@
 //! Fitting images to the model: min-side resize, centre crop, channel conversion, scaling.
 
-use image::imageops::FilterType;
 use image::DynamicImage;
+use image::imageops::FilterType;
 
 /// Resizes the shorter side to `size` (keeping the aspect ratio), crops the centre
 /// `size` x `size`, and converts to `channels` (1: luma, 3: RGB). Returns `[c, size, size]` bytes.
@@ -52,7 +52,11 @@ pub(crate) fn convert_channels(planes: &[u8], from: usize, to: usize) -> Vec<u8>
     }
     (0..plane)
         .map(|i| {
-            let (r, g, b) = (planes[i] as u32, planes[plane + i] as u32, planes[2 * plane + i] as u32);
+            let (r, g, b) = (
+                planes[i] as u32,
+                planes[plane + i] as u32,
+                planes[2 * plane + i] as u32,
+            );
             ((2126 * r + 7152 * g + 722 * b + 5000) / 10000) as u8
         })
         .collect()
@@ -93,6 +97,9 @@ mod tests {
         let luma = fit_image(&red, 4, 1);
         assert_eq!(luma.len(), 16);
         assert!((50..60).contains(&luma[0]), "{}", luma[0]);
-        assert_eq!(convert_channels(&[10, 20], 1, 3), vec![10, 20, 10, 20, 10, 20]);
+        assert_eq!(
+            convert_channels(&[10, 20], 1, 3),
+            vec![10, 20, 10, 20, 10, 20]
+        );
     }
 }

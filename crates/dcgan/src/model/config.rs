@@ -105,7 +105,7 @@ impl ModelConfig {
     /// Number of stride-2 layers in each network, or `None` for a size no DCGAN makes.
     pub fn strided_layers(&self) -> Option<usize> {
         let s = self.image_size;
-        if s < 16 || s % 4 != 0 || !(s / 4).is_power_of_two() {
+        if s < 16 || !s.is_multiple_of(4) || !(s / 4).is_power_of_two() {
             return None;
         }
         Some((s / 4).trailing_zeros() as usize)
@@ -139,7 +139,10 @@ mod tests {
         for size in [0, 4, 8, 12, 48, 96, 100] {
             c.image_size = size;
             let err = c.validate().unwrap_err().to_string();
-            assert!(err.contains("--image-size") && err.contains(&size.to_string()), "{err}");
+            assert!(
+                err.contains("--image-size") && err.contains(&size.to_string()),
+                "{err}"
+            );
         }
     }
 

@@ -34,7 +34,15 @@ pub struct Generator {
 
 /// A bias-free transposed convolution, zero-initialised (real weights come from
 /// [`super::weights::initialize`] or a checkpoint).
-fn conv_t(cin: usize, cout: usize, k: usize, stride: usize, pad: usize, out_pad: usize, device: &Device) -> ConvTranspose2d {
+fn conv_t(
+    cin: usize,
+    cout: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+    out_pad: usize,
+    device: &Device,
+) -> ConvTranspose2d {
     ConvTranspose2dConfig::new([cin, cout], [k, k])
         .with_stride([stride, stride])
         .with_padding([pad, pad])

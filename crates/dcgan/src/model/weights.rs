@@ -231,7 +231,12 @@ pub fn to_pytorch_names(net: Net, tensors: &Tensors, blocks: usize) -> Tensors {
 /// Translates PyTorch's names into our paths for a network with `blocks` hidden blocks,
 /// using the expected paths of `module` as the vocabulary. Unknown names are ignored
 /// (`num_batches_tracked`, say).
-pub fn from_pytorch_names(net: Net, expected: &Tensors, tensors: &Tensors, blocks: usize) -> Tensors {
+pub fn from_pytorch_names(
+    net: Net,
+    expected: &Tensors,
+    tensors: &Tensors,
+    blocks: usize,
+) -> Tensors {
     expected
         .keys()
         .filter_map(|ours| {
@@ -273,7 +278,11 @@ pub fn discriminator_from_pytorch(
 fn pytorch_hint(e: Error, net: Net, blocks: usize) -> Error {
     match e {
         Error::Format { path, message } => {
-            let message = match message.split('`').nth(1).and_then(|p| to_pytorch(net, p, blocks)) {
+            let message = match message
+                .split('`')
+                .nth(1)
+                .and_then(|p| to_pytorch(net, p, blocks))
+            {
                 Some(name) => format!("{message} (PyTorch name `{name}`)"),
                 None => message,
             };
@@ -373,10 +382,21 @@ mod tests {
             .map(|k| to_pytorch(Net::Discriminator, k, d.blocks.len()).unwrap())
             .collect();
         // netG: ConvT at 0,3,6,9,12; BN at 1,4,7,10.  netD: Conv at 0,2,5,8,11; BN at 3,6,9.
-        for name in ["main.0.weight", "main.1.running_var", "main.10.bias", "main.12.weight"] {
+        for name in [
+            "main.0.weight",
+            "main.1.running_var",
+            "main.10.bias",
+            "main.12.weight",
+        ] {
             assert!(gn.contains(&name.to_string()), "{name} in {gn:?}");
         }
-        for name in ["main.0.weight", "main.2.weight", "main.3.weight", "main.9.running_mean", "main.11.weight"] {
+        for name in [
+            "main.0.weight",
+            "main.2.weight",
+            "main.3.weight",
+            "main.9.running_mean",
+            "main.11.weight",
+        ] {
             assert!(dn.contains(&name.to_string()), "{name} in {dn:?}");
         }
         assert_eq!(gn.len(), 5 + 4 * 4);
@@ -398,7 +418,12 @@ mod tests {
         let gmean = gamma.iter().sum::<f32>() / gamma.len() as f32;
         assert!((gmean - 1.0).abs() < 0.01, "gamma mean {gmean}");
         assert!(t["blocks.1.bn.bias"].values.iter().all(|v| *v == 0.0));
-        assert!(t["blocks.1.bn.running_var"].values.iter().all(|v| *v == 1.0));
+        assert!(
+            t["blocks.1.bn.running_var"]
+                .values
+                .iter()
+                .all(|v| *v == 1.0)
+        );
         let again = list(&initialize(Generator::new(&config, &device), 7));
         assert_eq!(t, again);
         let other = list(&initialize(Generator::new(&config, &device), 8));
@@ -419,15 +444,29 @@ mod tests {
             ..Default::default()
         };
         let from_small = list(&Generator::new(&small, &device));
-        let err = load(Generator::new(&big, &device), &from_small, Path::new("x.safetensors"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("x.safetensors") && err.contains("shape"), "{err}");
+        let err = load(
+            Generator::new(&big, &device),
+            &from_small,
+            Path::new("x.safetensors"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("x.safetensors") && err.contains("shape"),
+            "{err}"
+        );
         let mut missing = from_small.clone();
         missing.remove("output.weight");
-        let err = load(Generator::new(&small, &device), &missing, Path::new("y.safetensors"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("output.weight") && err.contains("missing"), "{err}");
+        let err = load(
+            Generator::new(&small, &device),
+            &missing,
+            Path::new("y.safetensors"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("output.weight") && err.contains("missing"),
+            "{err}"
+        );
     }
 }

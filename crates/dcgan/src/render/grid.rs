@@ -28,14 +28,21 @@ pub fn grid_image(
     let mut out = RgbImage::new(w as u32, h as u32);
     for k in 0..n {
         let img = &images[k * channels * plane..(k + 1) * channels * plane];
-        let (x0, y0) = (PAD + (k % cols) * (size + PAD), PAD + (k / cols) * (size + PAD));
+        let (x0, y0) = (
+            PAD + (k % cols) * (size + PAD),
+            PAD + (k / cols) * (size + PAD),
+        );
         for y in 0..size {
             for x in 0..size {
                 let at = |c: usize| {
                     let v = img[c.min(channels - 1) * plane + y * size + x];
                     ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8
                 };
-                out.put_pixel((x0 + x) as u32, (y0 + y) as u32, image::Rgb([at(0), at(1), at(2)]));
+                out.put_pixel(
+                    (x0 + x) as u32,
+                    (y0 + y) as u32,
+                    image::Rgb([at(0), at(1), at(2)]),
+                );
             }
         }
     }

@@ -36,7 +36,10 @@ fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
         .chunks(k)
         .map(|c| {
             let n = c.len() as f64;
-            (c.iter().map(|p| p.0).sum::<f64>() / n, c.iter().map(|p| p.1).sum::<f64>() / n)
+            (
+                c.iter().map(|p| p.0).sum::<f64>() / n,
+                c.iter().map(|p| p.1).sum::<f64>() / n,
+            )
         })
         .collect()
 }
@@ -66,7 +69,10 @@ fn format_tick(v: f64) -> String {
 pub fn save_plot(path: &Path, title: &str, x_label: &str, series: &[Series]) -> Result<()> {
     let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
     let thinned: Vec<Vec<(f64, f64)>> = series.iter().map(|s| thin(&s.points, 2000)).collect();
-    let all = thinned.iter().flatten().filter(|p| p.0.is_finite() && p.1.is_finite());
+    let all = thinned
+        .iter()
+        .flatten()
+        .filter(|p| p.0.is_finite() && p.1.is_finite());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in all {
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
@@ -96,19 +102,42 @@ pub fn save_plot(path: &Path, title: &str, x_label: &str, series: &[Series]) -> 
         line(&mut img, (LEFT, gy), (LEFT + pw, gy), grey);
         line(&mut img, (gx, TOP), (gx, TOP + ph), grey);
         let ylab = format_tick(y0 + f * (y1 - y0));
-        draw_text(&mut img, LEFT - 6 - CHAR_W * ylab.len() as i64, gy - 4, &ylab, black);
+        draw_text(
+            &mut img,
+            LEFT - 6 - CHAR_W * ylab.len() as i64,
+            gy - 4,
+            &ylab,
+            black,
+        );
         let xlab = format_tick(x0 + f * (x1 - x0));
-        draw_text(&mut img, gx - CHAR_W * xlab.len() as i64 / 2, TOP + ph + 6, &xlab, black);
+        draw_text(
+            &mut img,
+            gx - CHAR_W * xlab.len() as i64 / 2,
+            TOP + ph + 6,
+            &xlab,
+            black,
+        );
     }
     line(&mut img, (LEFT, TOP), (LEFT, TOP + ph), black);
     line(&mut img, (LEFT, TOP + ph), (LEFT + pw, TOP + ph), black);
     draw_text(&mut img, LEFT, 8, title, black);
-    draw_text(&mut img, LEFT + pw / 2 - CHAR_W * x_label.len() as i64 / 2, H as i64 - 14, x_label, black);
+    draw_text(
+        &mut img,
+        LEFT + pw / 2 - CHAR_W * x_label.len() as i64 / 2,
+        H as i64 - 14,
+        x_label,
+        black,
+    );
     for (k, (s, pts)) in series.iter().zip(&thinned).enumerate() {
         let color = Rgb(s.color);
         for w in pts.windows(2) {
             if w.iter().all(|p| p.0.is_finite() && p.1.is_finite()) {
-                line(&mut img, to_px(w[0].0, w[0].1), to_px(w[1].0, w[1].1), color);
+                line(
+                    &mut img,
+                    to_px(w[0].0, w[0].1),
+                    to_px(w[1].0, w[1].1),
+                    color,
+                );
             }
         }
         let lx = LEFT + pw - 150;
@@ -118,8 +147,11 @@ pub fn save_plot(path: &Path, title: &str, x_label: &str, series: &[Series]) -> 
         draw_text(&mut img, lx + 26, ly, &s.label, black);
     }
     let mut bytes = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .map_err(|e| Error::format(path, format!("cannot encode PNG: {e}")))?;
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| Error::format(path, format!("cannot encode PNG: {e}")))?;
     crate::run::write_atomic(path, &bytes)
 }
 
@@ -135,12 +167,16 @@ mod tests {
             Series {
                 label: "Loss_D".into(),
                 color: [200, 0, 0],
-                points: (0..100).map(|i| (i as f64, 1.0 + (i as f64 / 10.0).sin())).collect(),
+                points: (0..100)
+                    .map(|i| (i as f64, 1.0 + (i as f64 / 10.0).sin()))
+                    .collect(),
             },
             Series {
                 label: "Loss_G".into(),
                 color: [0, 0, 200],
-                points: (0..100).map(|i| (i as f64, 3.0 - i as f64 / 50.0)).collect(),
+                points: (0..100)
+                    .map(|i| (i as f64, 3.0 - i as f64 / 50.0))
+                    .collect(),
             },
         ];
         save_plot(&path, "losses", "iteration", &series).unwrap();

@@ -16,7 +16,8 @@ pub fn draw_text(img: &mut RgbImage, x: i64, y: i64, text: &str, color: Rgb<u8>)
             for col in 0..8 {
                 if bits & (1 << col) != 0 {
                     let (px, py) = (x + i as i64 * CHAR_W + col, y + row as i64);
-                    if px >= 0 && py >= 0 && (px as u32) < img.width() && (py as u32) < img.height() {
+                    if px >= 0 && py >= 0 && (px as u32) < img.width() && (py as u32) < img.height()
+                    {
                         img.put_pixel(px as u32, py as u32, color);
                     }
                 }

@@ -79,7 +79,10 @@ impl Adam {
         let mut out = Tensors::new();
         for (path, (m, v)) in &self.moments {
             for (kind, t) in [("m", m), ("v", v)] {
-                out.insert(format!("{kind}.{path}"), NamedTensor::from_tensor(t.clone()));
+                out.insert(
+                    format!("{kind}.{path}"),
+                    NamedTensor::from_tensor(t.clone()),
+                );
             }
         }
         out
@@ -93,7 +96,10 @@ impl Adam {
                 && let Some(v) = state.get(&format!("v.{path}"))
             {
                 let load = |t: &NamedTensor| {
-                    Tensor::<1>::from_data(TensorData::new(t.values.clone(), [t.values.len()]), device)
+                    Tensor::<1>::from_data(
+                        TensorData::new(t.values.clone(), [t.values.len()]),
+                        device,
+                    )
                 };
                 moments.insert(path.to_string(), (load(m), load(v)));
             }
@@ -141,11 +147,17 @@ impl ModuleMapper for Stepper<'_> {
         };
         // PyTorch: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
         // p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-        let m = m.mul_scalar(c.beta1).add(grad.clone().mul_scalar(1.0 - c.beta1));
+        let m = m
+            .mul_scalar(c.beta1)
+            .add(grad.clone().mul_scalar(1.0 - c.beta1));
         let v = v
             .mul_scalar(c.beta2)
             .add(grad.clone().mul(grad).mul_scalar(1.0 - c.beta2));
-        let denom = v.clone().sqrt().div_scalar(self.bias2_sqrt).add_scalar(c.eps);
+        let denom = v
+            .clone()
+            .sqrt()
+            .div_scalar(self.bias2_sqrt)
+            .add_scalar(c.eps);
         let value = value.sub(m.clone().div(denom).mul_scalar(self.step_size));
         self.adam.moments.insert(key, (m, v));
         let mut updated = Tensor::from_inner(value.reshape(shape));

@@ -16,8 +16,13 @@ use crate::{Error, Result};
 /// Marks our checkpoint files.
 const FORMAT: &str = "dcgan-checkpoint-v1";
 
-fn prefixed(prefix: &str, tensors: Tensors) -> impl Iterator<Item = (String, weights::NamedTensor)> + '_ {
-    tensors.into_iter().map(move |(k, v)| (format!("{prefix}.{k}"), v))
+fn prefixed(
+    prefix: &str,
+    tensors: Tensors,
+) -> impl Iterator<Item = (String, weights::NamedTensor)> + '_ {
+    tensors
+        .into_iter()
+        .map(move |(k, v)| (format!("{prefix}.{k}"), v))
 }
 
 fn strip(prefix: &str, tensors: &Tensors) -> Tensors {
@@ -51,8 +56,14 @@ fn parse_rng(path: &Path, text: &str) -> Result<ChaCha8Rng> {
     for (i, b) in seed.iter_mut().enumerate() {
         *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
     }
-    let stream: u64 = v["stream"].as_str().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-    let pos: u128 = v["word_pos"].as_str().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let stream: u64 = v["stream"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
+    let pos: u128 = v["word_pos"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
     let mut rng = ChaCha8Rng::from_seed(seed);
     rng.set_stream(stream);
     rng.set_word_pos(pos);
@@ -89,7 +100,10 @@ pub fn save(run: &RunDir, gan: &Gan, keep: usize) -> Result<std::path::PathBuf> 
 pub fn read_config(path: &Path) -> Result<(TrainConfig, Tensors, BTreeMap<String, String>)> {
     let (tensors, meta) = weights::read_safetensors(path)?;
     if meta.get("format").map(String::as_str) != Some(FORMAT) {
-        return Err(Error::format(path, format!("not a dcgan checkpoint (no `{FORMAT}` marker)")));
+        return Err(Error::format(
+            path,
+            format!("not a dcgan checkpoint (no `{FORMAT}` marker)"),
+        ));
     }
     let config: TrainConfig = meta
         .get("config")
@@ -118,29 +132,67 @@ pub fn load(path: &Path, config: &TrainConfig, device: &burn::tensor::Device) ->
             .ok_or_else(|| Error::format(path, format!("checkpoint has no readable `{key}`")))
     };
     let device = device.clone().autodiff();
-    let g = weights::load(Generator::new(&config.model, &device), &strip("g", &tensors), path)?;
-    let d = weights::load(Discriminator::new(&config.model, &device), &strip("d", &tensors), path)?;
+    let g = weights::load(
+        Generator::new(&config.model, &device),
+        &strip("g", &tensors),
+        path,
+    )?;
+    let d = weights::load(
+        Discriminator::new(&config.model, &device),
+        &strip("d", &tensors),
+        path,
+    )?;
     let mut gan = Gan::from_parts(config, g, d, &device);
     let inner = device.clone().inner();
-    gan.adam_g = Adam::restore(config.adam, number("adam_g_step")?, &strip("adam_g", &tensors), &inner);
-    gan.adam_d = Adam::restore(config.adam, number("adam_d_step")?, &strip("adam_d", &tensors), &inner);
+    gan.adam_g = Adam::restore(
+        config.adam,
+        number("adam_g_step")?,
+        &strip("adam_g", &tensors),
+        &inner,
+    );
+    gan.adam_d = Adam::restore(
+        config.adam,
+        number("adam_d_step")?,
+        &strip("adam_d", &tensors),
+        &inner,
+    );
     gan.iteration = number("iteration")?;
     gan.rng = parse_rng(path, meta.get("rng").map(String::as_str).unwrap_or(""))?;
     Ok(gan)
 }
 
 /// Loads just the generator (inference mode) from a checkpoint, with its model configuration.
-pub fn load_generator(path: &Path, device: &burn::tensor::Device) -> Result<(Generator, TrainConfig)> {
+pub fn load_generator(
+    path: &Path,
+    device: &burn::tensor::Device,
+) -> Result<(Generator, TrainConfig)> {
     let (config, tensors, _) = read_config(path)?;
-    config.model.validate().map_err(|e| Error::format(path, format!("stored configuration is invalid: {e}")))?;
-    let g = weights::load(Generator::new(&config.model, device), &strip("g", &tensors), path)?;
+    config
+        .model
+        .validate()
+        .map_err(|e| Error::format(path, format!("stored configuration is invalid: {e}")))?;
+    let g = weights::load(
+        Generator::new(&config.model, device),
+        &strip("g", &tensors),
+        path,
+    )?;
     Ok((g, config))
 }
 
 /// Loads just the discriminator (inference mode) from a checkpoint.
-pub fn load_discriminator(path: &Path, device: &burn::tensor::Device) -> Result<(Discriminator, TrainConfig)> {
+pub fn load_discriminator(
+    path: &Path,
+    device: &burn::tensor::Device,
+) -> Result<(Discriminator, TrainConfig)> {
     let (config, tensors, _) = read_config(path)?;
-    config.model.validate().map_err(|e| Error::format(path, format!("stored configuration is invalid: {e}")))?;
-    let d = weights::load(Discriminator::new(&config.model, device), &strip("d", &tensors), path)?;
+    config
+        .model
+        .validate()
+        .map_err(|e| Error::format(path, format!("stored configuration is invalid: {e}")))?;
+    let d = weights::load(
+        Discriminator::new(&config.model, device),
+        &strip("d", &tensors),
+        path,
+    )?;
     Ok((d, config))
 }

@@ -59,22 +59,37 @@ impl TrainConfig {
         if self.batch_size < 2 {
             return Err(Error::option(
                 "--batch-size",
-                format!("{}: batch norm needs at least 2 images per batch", self.batch_size),
+                format!(
+                    "{}: batch norm needs at least 2 images per batch",
+                    self.batch_size
+                ),
             ));
         }
         if self.iterations == 0 {
-            return Err(Error::option("--max-iters/--epochs", "the run must have at least one iteration"));
+            return Err(Error::option(
+                "--max-iters/--epochs",
+                "the run must have at least one iteration",
+            ));
         }
         if !(self.adam.lr > 0.0 && self.adam.lr.is_finite()) {
-            return Err(Error::option("--lr", format!("{}: expected a positive number", self.adam.lr)));
+            return Err(Error::option(
+                "--lr",
+                format!("{}: expected a positive number", self.adam.lr),
+            ));
         }
         for (flag, b) in [("--beta1", self.adam.beta1), ("--beta2", self.adam.beta2)] {
             if !(0.0..1.0).contains(&b) {
-                return Err(Error::option(flag, format!("{b}: expected a value in [0, 1)")));
+                return Err(Error::option(
+                    flag,
+                    format!("{b}: expected a value in [0, 1)"),
+                ));
             }
         }
         if self.keep_checkpoints == 0 {
-            return Err(Error::option("--keep-checkpoints", "must keep at least one checkpoint"));
+            return Err(Error::option(
+                "--keep-checkpoints",
+                "must keep at least one checkpoint",
+            ));
         }
         if self.grid_samples == 0 {
             return Err(Error::option("--grid-samples", "must be at least 1"));

@@ -55,7 +55,10 @@ impl Gan {
     pub fn new(config: &TrainConfig, device: &Device) -> Self {
         let device = device.clone().autodiff();
         let seed = config.seed;
-        let g = weights::initialize(Generator::new(&config.model, &device), seed.wrapping_add(G_INIT));
+        let g = weights::initialize(
+            Generator::new(&config.model, &device),
+            seed.wrapping_add(G_INIT),
+        );
         let d = weights::initialize(
             Discriminator::new(&config.model, &device),
             seed.wrapping_add(D_INIT),
@@ -64,7 +67,12 @@ impl Gan {
     }
 
     /// A pair from given networks (already on the autodiff `device`), fresh optimisers.
-    pub fn from_parts(config: &TrainConfig, g: Generator, d: Discriminator, device: &Device) -> Self {
+    pub fn from_parts(
+        config: &TrainConfig,
+        g: Generator,
+        d: Discriminator,
+        device: &Device,
+    ) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(Z_STREAM);
         Self {
@@ -118,7 +126,11 @@ impl Gan {
         self.g = self.adam_g.step(self.g.clone(), grads);
         self.iteration += 1;
 
-        let mean_prob = |t: Tensor<1>| burn::tensor::activation::sigmoid(t.inner()).mean().into_scalar::<f32>();
+        let mean_prob = |t: Tensor<1>| {
+            burn::tensor::activation::sigmoid(t.inner())
+                .mean()
+                .into_scalar::<f32>()
+        };
         StepStats {
             loss_d: loss_d.inner().into_scalar::<f32>(),
             loss_g: loss_g.inner().into_scalar::<f32>(),

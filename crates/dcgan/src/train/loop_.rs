@@ -70,7 +70,8 @@ fn clear_outputs(run: &RunDir) -> Result<()> {
 pub fn read_run_config(run: &RunDir) -> Result<TrainConfig> {
     let path = run.config();
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::format(&path, format!("not a dcgan run configuration: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| Error::format(&path, format!("not a dcgan run configuration: {e}")))
 }
 
 /// Writes the fixed-noise grid of `gan`'s generator to `path`.
@@ -93,7 +94,8 @@ pub fn run_training(
     let (config, mut gan) = match start {
         Start::New { force } => {
             config.validate()?;
-            let occupied = run.config().exists() || run.checkpoints().exists() || run.metrics().exists();
+            let occupied =
+                run.config().exists() || run.checkpoints().exists() || run.metrics().exists();
             if occupied && !force {
                 return Err(Error::format(
                     run.root(),
@@ -101,7 +103,12 @@ pub fn run_training(
                 ));
             }
             // Open the data before touching the folder, so a bad source changes nothing.
-            let dataset = Dataset::open(&config.data, Split::Train, config.model.image_size, Some(config.model.channels))?;
+            let dataset = Dataset::open(
+                &config.data,
+                Split::Train,
+                config.model.image_size,
+                Some(config.model.channels),
+            )?;
             if force {
                 clear_outputs(run)?;
             }
@@ -120,7 +127,12 @@ pub fn run_training(
             (stored, gan)
         }
     };
-    let dataset = Dataset::open(&config.data, Split::Train, config.model.image_size, Some(config.model.channels))?;
+    let dataset = Dataset::open(
+        &config.data,
+        Split::Train,
+        config.model.image_size,
+        Some(config.model.channels),
+    )?;
     if gan.iteration > config.iterations {
         gan.iteration = gan.iteration.min(config.iterations);
     }
@@ -139,11 +151,21 @@ fn train_loop(
     let m = config.model.clone();
     let per_epoch = (dataset.len() / config.batch_size) as u64;
     let first = gan.iteration;
-    let mut loader = Loader::start(dataset, config.batch_size, config.seed, first, config.iterations, 3)?;
+    let mut loader = Loader::start(
+        dataset,
+        config.batch_size,
+        config.seed,
+        first,
+        config.iterations,
+        3,
+    )?;
     let mut log = MetricsLog::open(&run.metrics(), first)?;
     // One fixed noise batch for every grid, so progress is comparable (PyTorch's `fixed_noise`).
     let fixed = latent::batch(config.seed ^ 0xF1ED, config.grid_samples, m.nz, m.latent);
-    let fixed_z = Tensor::<2>::from_data(TensorData::new(fixed, [config.grid_samples, m.nz]), &gan.device.clone().inner());
+    let fixed_z = Tensor::<2>::from_data(
+        TensorData::new(fixed, [config.grid_samples, m.nz]),
+        &gan.device.clone().inner(),
+    );
     observer.started(first, config.iterations, config.batch_size);
 
     let mut last = None;
@@ -153,7 +175,10 @@ fn train_loop(
     while let Some(batch) = loader.next_batch() {
         let batch = batch?;
         let real = Tensor::<4>::from_data(
-            TensorData::new(batch.images, [config.batch_size, m.channels, m.image_size, m.image_size]),
+            TensorData::new(
+                batch.images,
+                [config.batch_size, m.channels, m.image_size, m.image_size],
+            ),
             &gan.device,
         );
         let stats = gan.step(real);
@@ -181,14 +206,18 @@ fn train_loop(
         let it = gan.iteration;
         let done = it >= config.iterations;
         stopped = observer.should_stop();
-        if (config.sample_every > 0 && it % config.sample_every == 0) || done || stopped {
+        if (config.sample_every > 0 && it.is_multiple_of(config.sample_every)) || done || stopped {
             let path = run.samples().join(format!("iter_{it:08}.png"));
             write_grid(&gan, &fixed_z, &path)?;
-            std::fs::copy(&path, run.samples().join("latest.png")).map_err(|e| Error::io(&path, e))?;
+            std::fs::copy(&path, run.samples().join("latest.png"))
+                .map_err(|e| Error::io(&path, e))?;
             log.flush()?;
             log.plot(&run.loss_plot())?;
         }
-        if (config.checkpoint_every > 0 && it % config.checkpoint_every == 0) || done || stopped {
+        if (config.checkpoint_every > 0 && it.is_multiple_of(config.checkpoint_every))
+            || done
+            || stopped
+        {
             let path = checkpoint::save(run, &gan, config.keep_checkpoints)?;
             observer.note(&format!("checkpoint {}", path.display()));
             checkpoint_path = Some(path);

@@ -98,7 +98,11 @@ impl MetricsLog {
         let series = |label: &str, color: [u8; 3], f: fn(&Record) -> f32| Series {
             label: label.to_string(),
             color,
-            points: self.history.iter().map(|r| (r.iteration as f64, f(r) as f64)).collect(),
+            points: self
+                .history
+                .iter()
+                .map(|r| (r.iteration as f64, f(r) as f64))
+                .collect(),
         };
         save_plot(
             path,
