@@ -15,12 +15,18 @@ fn mnist_idx_gz_and_raw_give_the_official_digits() {
     let source = DataSource::Mnist(dir.clone());
     let train = Dataset::open(&source, Split::Train, 28, None).unwrap();
     let test = Dataset::open(&source, Split::Test, 28, None).unwrap();
-    assert_eq!((train.len(), test.len(), train.channels), (60_000, 10_000, 1));
+    assert_eq!(
+        (train.len(), test.len(), train.channels),
+        (60_000, 10_000, 1)
+    );
     let first = train.pixels(&[0, 1, 2, 3]).unwrap();
     // The first training labels of MNIST are 5, 0, 4, 1.
     assert_eq!(first.labels.unwrap(), vec![5, 0, 4, 1]);
     // MNIST's mean intensity is 0.1307 (the normalisation constant everyone uses).
-    let all = train.pixels(&(0..60_000).collect::<Vec<_>>()).unwrap().bytes;
+    let all = train
+        .pixels(&(0..60_000).collect::<Vec<_>>())
+        .unwrap()
+        .bytes;
     let mean = all.iter().map(|&b| b as f64).sum::<f64>() / all.len() as f64 / 255.0;
     assert!((mean - 0.1307).abs() < 1e-3, "mean {mean}");
 
@@ -35,14 +41,22 @@ fn mnist_idx_gz_and_raw_give_the_official_digits() {
     }
     let raw = Dataset::open(&DataSource::Mnist(tmp.path().into()), Split::Test, 28, None).unwrap();
     let idx: Vec<usize> = (0..100).collect();
-    assert_eq!(raw.pixels(&idx).unwrap().bytes, test.pixels(&idx).unwrap().bytes);
+    assert_eq!(
+        raw.pixels(&idx).unwrap().bytes,
+        test.pixels(&idx).unwrap().bytes
+    );
     let big = Dataset::open(&source, Split::Test, 32, Some(3)).unwrap();
     let b = big.batch(&[0]).unwrap();
     assert_eq!(b.len(), 3 * 32 * 32);
     assert!(b.iter().all(|v| (-1.0..=1.0).contains(v)));
     let mass = |v: &[f32]| v.iter().map(|x| (x + 1.0) / 2.0).sum::<f32>() / v.len() as f32;
     let small = test.batch(&[0]).unwrap();
-    assert!((mass(&b) - mass(&small)).abs() < 0.03, "{} {}", mass(&b), mass(&small));
+    assert!(
+        (mass(&b) - mass(&small)).abs() < 0.03,
+        "{} {}",
+        mass(&b),
+        mass(&small)
+    );
 }
 
 /// The first `n` images of the CIFAR-10 JPEG archive as (class name, RGB bytes).
@@ -56,7 +70,13 @@ fn cifar_jpegs(archive: &Path, n: usize) -> Vec<(String, Vec<u8>)> {
         if path.extension().and_then(|e| e.to_str()) != Some("jpg") {
             continue;
         }
-        let class = path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+        let class = path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let mut bytes = Vec::new();
         entry.read_to_end(&mut bytes).unwrap();
         let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
@@ -70,8 +90,22 @@ fn cifar_jpegs(archive: &Path, n: usize) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn cifar10_binary_batches_read_back_the_images_and_labels() {
-    let images = cifar_jpegs(&common::shared_data().join("cifar10-jpg/cifar10-jpg-test.tar.gz"), 300);
-    let classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+    let images = cifar_jpegs(
+        &common::shared_data().join("cifar10-jpg/cifar10-jpg-test.tar.gz"),
+        300,
+    );
+    let classes = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ];
     let tmp = tempfile::tempdir().unwrap();
     // Official layout: label byte, then the R, G and B planes.
     let mut file = std::fs::File::create(tmp.path().join("test_batch.bin")).unwrap();
@@ -84,7 +118,13 @@ fn cifar10_binary_batches_read_back_the_images_and_labels() {
         }
     }
     drop(file);
-    let ds = Dataset::open(&DataSource::Cifar10(tmp.path().into()), Split::Test, 32, None).unwrap();
+    let ds = Dataset::open(
+        &DataSource::Cifar10(tmp.path().into()),
+        Split::Test,
+        32,
+        None,
+    )
+    .unwrap();
     assert_eq!(ds.len(), 300);
     assert_eq!(ds.classes.as_deref().unwrap()[3], "cat");
     let px = ds.pixels(&[0, 299]).unwrap();
@@ -93,10 +133,20 @@ fn cifar10_binary_batches_read_back_the_images_and_labels() {
         assert_eq!(classes[px.labels.as_ref().unwrap()[k] as usize], class);
         let planes = &px.bytes[k * 3072..(k + 1) * 3072];
         for (j, p) in rgb.chunks_exact(3).enumerate() {
-            assert_eq!([planes[j], planes[1024 + j], planes[2048 + j]], [p[0], p[1], p[2]]);
+            assert_eq!(
+                [planes[j], planes[1024 + j], planes[2048 + j]],
+                [p[0], p[1], p[2]]
+            );
         }
     }
     // No training batches in the folder: a clear error naming what is expected.
-    let err = Dataset::open(&DataSource::Cifar10(tmp.path().into()), Split::Train, 32, None).unwrap_err().to_string();
+    let err = Dataset::open(
+        &DataSource::Cifar10(tmp.path().into()),
+        Split::Train,
+        32,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("data_batch_1.bin"), "{err}");
 }

@@ -22,7 +22,10 @@ fn improvement(source: DataSource, channels: usize, iterations: u64) -> (f64, f6
     let cfg = config(model.clone(), source.clone(), 64, iterations);
     let per = channels * 32 * 32;
     let real = stats(&real_images(&source, &model, 1024), per);
-    let before = stats(&samples(&Gan::new(&cfg, &Device::flex()).generator(), &model), per);
+    let before = stats(
+        &samples(&Gan::new(&cfg, &Device::flex()).generator(), &model),
+        per,
+    );
 
     let run = RunDir::new(tmp.path().join("run"));
     let (summary, rec) = train(&run, &cfg, Start::New { force: false });
@@ -31,7 +34,9 @@ fn improvement(source: DataSource, channels: usize, iterations: u64) -> (f64, f6
     for r in &rec.records {
         let s = r.stats;
         assert!(
-            [s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2].iter().all(|v| v.is_finite()),
+            [s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2]
+                .iter()
+                .all(|v| v.is_finite()),
             "non-finite at {}: {s:?}",
             r.iteration
         );
@@ -56,7 +61,9 @@ fn improvement(source: DataSource, channels: usize, iterations: u64) -> (f64, f6
 fn mnist_samples_move_towards_the_digits() {
     let source = DataSource::Mnist(common::shared_data().join("mnist"));
     let (h0, h1, m0, m1) = improvement(source, 1, ITERATIONS);
-    eprintln!("MNIST pixel-value distance {h0:.3} -> {h1:.3}, mean-image distance {m0:.3} -> {m1:.3}");
+    eprintln!(
+        "MNIST pixel-value distance {h0:.3} -> {h1:.3}, mean-image distance {m0:.3} -> {m1:.3}"
+    );
     assert!(h1 < h0 / 2.0, "pixel-value distance {h0} -> {h1}");
     assert!(m1 < m0 / 2.0, "mean-image distance {m0} -> {m1}");
 }
@@ -65,10 +72,14 @@ fn mnist_samples_move_towards_the_digits() {
 fn celeba_folder_samples_move_towards_the_faces() {
     let tmp = tempfile::tempdir().unwrap();
     let archive = common::shared_data().join("celeba/celeba-align-subset5000.tar");
-    tar::Archive::new(std::fs::File::open(&archive).unwrap()).unpack(tmp.path()).unwrap();
+    tar::Archive::new(std::fs::File::open(&archive).unwrap())
+        .unpack(tmp.path())
+        .unwrap();
     let source = DataSource::Folder(tmp.path().join("celeba-align-subset"));
     let (h0, h1, m0, m1) = improvement(source, 3, ITERATIONS);
-    eprintln!("CelebA pixel-value distance {h0:.3} -> {h1:.3}, mean-image distance {m0:.3} -> {m1:.3}");
+    eprintln!(
+        "CelebA pixel-value distance {h0:.3} -> {h1:.3}, mean-image distance {m0:.3} -> {m1:.3}"
+    );
     assert!(h1 < h0 / 2.0, "pixel-value distance {h0} -> {h1}");
     assert!(m1 < m0 / 2.0, "mean-image distance {m0} -> {m1}");
 }

@@ -21,10 +21,22 @@ fn stop_and_resume_equals_straight_through() {
 
     // The same run, interrupted after 5 iterations (as Ctrl-C does), then resumed.
     let split = RunDir::new(tmp.path().join("split"));
-    let mut rec = common::Recorder { stop_after: Some(5), ..Default::default() };
-    let err = dcgan::train::run_training(&split, &cfg, Start::New { force: false }, &burn::tensor::Device::flex(), &mut rec)
-        .unwrap_err();
-    assert!(matches!(err, dcgan::Error::Interrupted { iteration: 5, .. }), "{err}");
+    let mut rec = common::Recorder {
+        stop_after: Some(5),
+        ..Default::default()
+    };
+    let err = dcgan::train::run_training(
+        &split,
+        &cfg,
+        Start::New { force: false },
+        &burn::tensor::Device::flex(),
+        &mut rec,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, dcgan::Error::Interrupted { iteration: 5, .. }),
+        "{err}"
+    );
     assert_eq!(split.latest_checkpoint().unwrap(), split.checkpoint(5));
     let (resumed, rec) = train(&split, &cfg, Start::Resume);
     assert_eq!(resumed.unwrap().iterations, 12);
@@ -33,7 +45,9 @@ fn stop_and_resume_equals_straight_through() {
     let (a, _) = weights::read_safetensors(&straight.checkpoint(12)).unwrap();
     let (b, _) = weights::read_safetensors(&split.checkpoint(12)).unwrap();
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    assert!(a.keys().any(|k| k.starts_with("adam_d.m.")) && a.keys().any(|k| k.contains("running_var")));
+    assert!(
+        a.keys().any(|k| k.starts_with("adam_d.m.")) && a.keys().any(|k| k.contains("running_var"))
+    );
     for (name, t) in &a {
         assert_eq!(t, &b[name], "{name} differs after resume");
     }
@@ -57,8 +71,14 @@ fn a_run_folder_is_never_overwritten_unless_asked() {
     let run = RunDir::new(tmp.path().join("run"));
     train(&run, &cfg, Start::New { force: false }).0.unwrap();
     let before = std::fs::read(run.checkpoint(2)).unwrap();
-    let err = train(&run, &cfg, Start::New { force: false }).0.unwrap_err().to_string();
-    assert!(err.contains("already holds a training run") && err.contains("--resume"), "{err}");
+    let err = train(&run, &cfg, Start::New { force: false })
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("already holds a training run") && err.contains("--resume"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(run.checkpoint(2)).unwrap(), before);
     // --force replaces it (a different seed gives a different checkpoint).
     let mut other = cfg.clone();
@@ -81,6 +101,9 @@ fn a_checkpoint_of_another_configuration_is_refused() {
         .err()
         .unwrap()
         .to_string();
-    assert!(err.contains("ckpt_00000002") && err.contains("another model configuration"), "{err}");
+    assert!(
+        err.contains("ckpt_00000002") && err.contains("another model configuration"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&ckpt).unwrap(), before);
 }

@@ -18,6 +18,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
     if args.n == 0 {
         bail!("invalid --n: must be at least 1");
     }
+    let seeds = args.seeds.as_deref().map(parse_seeds).transpose()?;
     let device = args
         .device
         .parse::<dcgan::device::DeviceChoice>()?
@@ -29,14 +30,11 @@ pub fn run(args: SampleArgs) -> Result<()> {
     };
     let (g, config) = checkpoint::load_generator(&path, &device)?;
     let m = &config.model;
-    let (z, names): (Vec<f32>, Vec<String>) = match &args.seeds {
-        Some(text) => {
-            let seeds = parse_seeds(text)?;
-            (
-                z_for_seeds(&seeds, m),
-                seeds.iter().map(|s| format!("seed_{s:06}.png")).collect(),
-            )
-        }
+    let (z, names): (Vec<f32>, Vec<String>) = match &seeds {
+        Some(seeds) => (
+            z_for_seeds(seeds, m),
+            seeds.iter().map(|s| format!("seed_{s:06}.png")).collect(),
+        ),
         None => (
             z_for_grid(args.seed, args.n, m),
             (0..args.n).map(|i| format!("img_{i:06}.png")).collect(),

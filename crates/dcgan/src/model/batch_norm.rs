@@ -80,3 +80,49 @@ impl BatchNorm2d {
         result.output
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::weights::{NamedTensor, list};
+
+    fn input(device: &Device) -> Tensor<4> {
+        // One channel, values 1, 3, 5, 7: mean 4, biased variance 5, unbiased 20/3.
+        Tensor::<1>::from_floats([1.0f32, 3.0, 5.0, 7.0], device).reshape([2, 1, 1, 2])
+    }
+
+    #[test]
+    fn training_mode_uses_the_batch_and_updates_running_stats_like_pytorch() {
+        let device = Device::flex().autodiff();
+        let bn = BatchNorm2d::new(1, &device);
+        let out = NamedTensor::from_tensor(bn.forward(input(&device)).inner()).values;
+        let want = [-3.0f32, -1.0, 1.0, 3.0].map(|v| v / (5.0f32 + 1e-5).sqrt());
+        for (a, b) in out.iter().zip(want) {
+            assert!((a - b).abs() < 1e-5, "{out:?}");
+        }
+        let t = list(&bn);
+        assert!((t["running_mean"].values[0] - 0.4).abs() < 1e-6);
+        // 0.9 * 1 + 0.1 * 20/3 (unbiased, as torch.nn.BatchNorm2d).
+        assert!((t["running_var"].values[0] - (0.9 + 0.1 * 20.0 / 3.0)).abs() < 1e-5);
+    }
+
+    #[test]
+    fn inference_mode_uses_running_stats_and_leaves_them_alone() {
+        let ad = Device::flex().autodiff();
+        let bn = BatchNorm2d::new(1, &ad);
+        let _ = bn.forward(input(&ad));
+        let valid = bn.valid();
+        let plain = Device::flex();
+        let out = NamedTensor::from_tensor(valid.forward(input(&plain))).values;
+        let (mean, var) = (0.4f32, 0.9f32 + 0.1 * 20.0 / 3.0);
+        for (a, x) in out.iter().zip([1.0f32, 3.0, 5.0, 7.0]) {
+            assert!(
+                (a - (x - mean) / (var + 1e-5).sqrt()).abs() < 1e-5,
+                "{out:?}"
+            );
+        }
+        let again = NamedTensor::from_tensor(valid.forward(input(&plain))).values;
+        assert_eq!(out, again);
+        assert!((list(&valid)["running_mean"].values[0] - 0.4).abs() < 1e-6);
+    }
+}

@@ -21,7 +21,7 @@ pub struct Series {
 const W: u32 = 800;
 const H: u32 = 450;
 const LEFT: i64 = 64;
-const RIGHT: i64 = 16;
+const RIGHT: i64 = 32;
 const TOP: i64 = 28;
 const BOTTOM: i64 = 36;
 
@@ -109,7 +109,12 @@ pub fn save_plot(path: &Path, title: &str, x_label: &str, series: &[Series]) -> 
             &ylab,
             black,
         );
-        let xlab = format_tick(x0 + f * (x1 - x0));
+        let xv = x0 + f * (x1 - x0);
+        let xlab = if x1 - x0 >= 10.0 {
+            format!("{}", xv.round())
+        } else {
+            format_tick(xv)
+        };
         draw_text(
             &mut img,
             gx - CHAR_W * xlab.len() as i64 / 2,

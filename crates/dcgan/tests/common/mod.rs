@@ -51,11 +51,16 @@ impl Observer for Recorder {
         self.records.push(*r);
     }
     fn should_stop(&mut self) -> bool {
-        self.stop_after.is_some_and(|n| self.records.last().is_some_and(|r| r.iteration >= n))
+        self.stop_after
+            .is_some_and(|n| self.records.last().is_some_and(|r| r.iteration >= n))
     }
 }
 
-pub fn train(run: &RunDir, config: &TrainConfig, start: Start) -> (dcgan::Result<Summary>, Recorder) {
+pub fn train(
+    run: &RunDir,
+    config: &TrainConfig,
+    start: Start,
+) -> (dcgan::Result<Summary>, Recorder) {
     let mut rec = Recorder::default();
     let result = run_training(run, config, start, &Device::flex(), &mut rec);
     (result, rec)
@@ -79,18 +84,31 @@ pub fn stats(images: &[f32], per_image: usize) -> ImageStats {
     for (i, v) in images.iter().enumerate() {
         mean_image[i % per_image] += *v as f64 / n as f64;
     }
-    ImageStats { quantiles, mean_image }
+    ImageStats {
+        quantiles,
+        mean_image,
+    }
 }
 
 impl ImageStats {
     /// Earth mover's (Wasserstein-1) distance between the pixel-value distributions.
     pub fn pixel_distance(&self, other: &ImageStats) -> f64 {
-        let d: f64 = self.quantiles.iter().zip(&other.quantiles).map(|(a, b)| (a - b).abs()).sum();
+        let d: f64 = self
+            .quantiles
+            .iter()
+            .zip(&other.quantiles)
+            .map(|(a, b)| (a - b).abs())
+            .sum();
         d / self.quantiles.len() as f64
     }
     /// RMS distance between mean images.
     pub fn mean_image_distance(&self, other: &ImageStats) -> f64 {
-        let s: f64 = self.mean_image.iter().zip(&other.mean_image).map(|(a, b)| (a - b).powi(2)).sum();
+        let s: f64 = self
+            .mean_image
+            .iter()
+            .zip(&other.mean_image)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum();
         (s / self.mean_image.len() as f64).sqrt()
     }
 }
@@ -104,6 +122,8 @@ pub fn samples(g: &Generator, model: &ModelConfig) -> Vec<f32> {
 /// The first `n` training images of `source` in [-1, 1].
 pub fn real_images(source: &DataSource, model: &ModelConfig, n: usize) -> Vec<f32> {
     let ds = Dataset::open(source, Split::Train, model.image_size, Some(model.channels)).unwrap();
-    let idx: Vec<usize> = (0..n.min(ds.len())).map(|i| i * (ds.len() / n.min(ds.len()))).collect();
+    let idx: Vec<usize> = (0..n.min(ds.len()))
+        .map(|i| i * (ds.len() / n.min(ds.len())))
+        .collect();
     ds.batch(&idx).unwrap()
 }

@@ -1,0 +1,439 @@
+//! The real `dcgan` binary, run in temporary folders: a short train, resume, sample, export and
+//! import; and every bad input giving one clear message, a non-zero exit, no panic, and nothing
+//! on disk changed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dcgan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dcgan"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = dcgan(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "dcgan {args:?} failed:\n{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs a command that must fail; returns its error output after checking it is clean.
+fn fails(args: &[&str]) -> String {
+    let out = dcgan(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "dcgan {args:?} succeeded");
+    assert!(
+        !stderr.contains("panicked"),
+        "dcgan {args:?} panicked:\n{stderr}"
+    );
+    assert!(stderr.contains("error"), "{stderr}");
+    stderr
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A tiny model so that each run takes a second.
+const TINY: [&str; 10] = [
+    "--image-size",
+    "16",
+    "--ngf",
+    "8",
+    "--ndf",
+    "8",
+    "--nz",
+    "16",
+    "--batch-size",
+    "16",
+];
+
+fn train_tiny(out: &Path, iters: &str) {
+    let mut args = vec![
+        "train",
+        "--out",
+        s(out),
+        "--max-iters",
+        iters,
+        "--sample-every",
+        "2",
+        "--checkpoint-every",
+        "2",
+        "--quiet",
+    ];
+    args.extend(TINY);
+    ok(&args);
+}
+
+fn lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).unwrap().lines().count()
+}
+
+fn png(path: &Path) -> image::RgbImage {
+    image::open(path).unwrap().to_rgb8()
+}
+
+#[test]
+fn help_lists_the_commands_and_the_papers_defaults() {
+    let help = ok(&["--help"]);
+    for cmd in ["train", "sample", "export", "import"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+    let train = ok(&["train", "--help"]);
+    for flag in [
+        "--data",
+        "--resume",
+        "--force",
+        "--image-size",
+        "--kernel",
+        "--latent",
+        "--device",
+        "--epochs",
+        "--max-iters",
+    ] {
+        assert!(train.contains(flag), "{flag} missing:\n{train}");
+    }
+    assert!(
+        train.contains("[default: 128]")
+            && train.contains("[default: 0.0002]")
+            && train.contains("[default: 0.5]")
+    );
+}
+
+#[test]
+fn train_resume_sample_export_import() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    train_tiny(&run, "4");
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "loss.png",
+        "samples/latest.png",
+        "samples/iter_00000002.png",
+        "checkpoints/ckpt_00000004.safetensors",
+    ] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    assert_eq!(lines(&run.join("metrics.jsonl")), 4);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["model"]["image_size"], 16);
+    assert_eq!(config["adam"]["beta1"], 0.5);
+
+    // Resume to 6 iterations: two more lines, a new checkpoint, the last 3 kept.
+    ok(&["train", "--resume", s(&run), "--max-iters", "6", "--quiet"]);
+    assert_eq!(lines(&run.join("metrics.jsonl")), 6);
+    let ckpts: Vec<String> = std::fs::read_dir(run.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        ckpts.contains(&"ckpt_00000006.safetensors".to_string()),
+        "{ckpts:?}"
+    );
+
+    // Sampling by seed: the image of seed 2 is the same alone or in a batch.
+    let grid = tmp.path().join("grid.png");
+    let each = tmp.path().join("each");
+    ok(&[
+        "sample",
+        "--run",
+        s(&run),
+        "--seeds",
+        "0-3",
+        "--out",
+        s(&grid),
+        "--out-dir",
+        s(&each),
+    ]);
+    assert_eq!(png(&grid).dimensions(), (2 * 18 + 2, 2 * 18 + 2));
+    let alone = tmp.path().join("alone");
+    ok(&[
+        "sample",
+        "--run",
+        s(&run),
+        "--seeds",
+        "2",
+        "--out-dir",
+        s(&alone),
+    ]);
+    assert_eq!(
+        png(&each.join("seed_000002.png")),
+        png(&alone.join("seed_000002.png"))
+    );
+    assert_ne!(
+        png(&each.join("seed_000001.png")),
+        png(&each.join("seed_000002.png"))
+    );
+
+    // Export with PyTorch names, import into a new run: the same images come out.
+    let (netg, netd) = (
+        tmp.path().join("netG.safetensors"),
+        tmp.path().join("netD.safetensors"),
+    );
+    ok(&[
+        "export",
+        "--run",
+        s(&run),
+        "--netg",
+        s(&netg),
+        "--netd",
+        s(&netd),
+    ]);
+    let bytes = std::fs::read(&netg).unwrap();
+    let names = String::from_utf8_lossy(&bytes[..4096.min(bytes.len())]).into_owned();
+    assert!(
+        names.contains("main.0.weight") && names.contains("main.1.running_var"),
+        "{names}"
+    );
+    let imported = tmp.path().join("imported");
+    let mut args = vec![
+        "import",
+        "--netg",
+        s(&netg),
+        "--netd",
+        s(&netd),
+        "--out",
+        s(&imported),
+    ];
+    args.extend(&TINY[..8]);
+    ok(&args);
+    let again = tmp.path().join("again");
+    ok(&[
+        "sample",
+        "--run",
+        s(&imported),
+        "--seeds",
+        "0-3",
+        "--out-dir",
+        s(&again),
+    ]);
+    for seed in 0..4 {
+        let name = format!("seed_{seed:06}.png");
+        assert_eq!(png(&each.join(&name)), png(&again.join(&name)), "{name}");
+    }
+    // Importing into the wrong shape names the file and the tensor.
+    let wrong = tmp.path().join("wrong");
+    let err = fails(&[
+        "import",
+        "--netg",
+        s(&netg),
+        "--out",
+        s(&wrong),
+        "--image-size",
+        "16",
+        "--ngf",
+        "16",
+        "--ndf",
+        "8",
+        "--nz",
+        "16",
+    ]);
+    assert!(
+        err.contains("netG.safetensors") && err.contains("PyTorch name `main."),
+        "{err}"
+    );
+}
+
+/// Snapshot of every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out: Vec<(PathBuf, Vec<u8>)> = walk(dir)
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn an_existing_run_is_neither_overwritten_nor_resumed_with_another_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    train_tiny(&run, "2");
+    let before = snapshot(&run);
+    let mut args = vec!["train", "--out", s(&run), "--max-iters", "2", "--quiet"];
+    args.extend(TINY);
+    let err = fails(&args);
+    assert!(
+        err.contains(s(&run)) && err.contains("--resume") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&run), before);
+
+    // A config.json edited to another width: resuming refuses the checkpoint, names it.
+    let config = std::fs::read_to_string(run.join("config.json"))
+        .unwrap()
+        .replace("\"ngf\": 8", "\"ngf\": 16");
+    std::fs::write(run.join("config.json"), &config).unwrap();
+    let err = fails(&["train", "--resume", s(&run), "--max-iters", "4"]);
+    assert!(
+        err.contains("ckpt_00000002.safetensors") && err.contains("another model configuration"),
+        "{err}"
+    );
+    let after: Vec<_> = snapshot(&run)
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("config.json"))
+        .collect();
+    let before: Vec<_> = before
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("config.json"))
+        .collect();
+    assert_eq!(after, before);
+
+    // A truncated checkpoint is reported, not panicked on.
+    let ckpt = run.join("checkpoints/ckpt_00000002.safetensors");
+    let bytes = std::fs::read(&ckpt).unwrap();
+    std::fs::write(&ckpt, &bytes[..bytes.len() / 2]).unwrap();
+    let err = fails(&[
+        "sample",
+        "--run",
+        s(&run),
+        "--out",
+        s(&tmp.path().join("x.png")),
+    ]);
+    assert!(err.contains("ckpt_00000002.safetensors"), "{err}");
+}
+
+#[test]
+fn bad_options_name_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    for (args, needle) in [
+        (vec!["--image-size", "48"], "--image-size"),
+        (vec!["--channels", "2"], "--channels"),
+        (vec!["--kernel", "3"], "--kernel"),
+        (vec!["--device", "cuda"], "--features cuda"),
+        (vec!["--device", "tpu"], "--device"),
+        (vec!["--data", "lsun:/x"], "--data"),
+        (vec!["--latent", "cauchy"], "--latent"),
+        (vec!["--batch-size", "1"], "--batch-size"),
+        (vec!["--lr", "0"], "--lr"),
+    ] {
+        let mut all = vec!["train", "--out", s(&out), "--max-iters", "1"];
+        all.extend(args.iter());
+        let err = fails(&all);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} created the run folder");
+    }
+    let err = fails(&["sample", "--run", s(tmp.path()), "--out", "x.png"]);
+    assert!(err.contains("no checkpoint"), "{err}");
+    let err = fails(&[
+        "sample",
+        "--checkpoint",
+        "/nonexistent/c.safetensors",
+        "--out",
+        "x.png",
+        "--seeds",
+        "1-",
+    ]);
+    assert!(err.contains("--seeds"), "{err}");
+}
+
+fn train_on(data: &str, out: &Path) -> String {
+    fails(&[
+        "train",
+        "--data",
+        data,
+        "--out",
+        s(out),
+        "--max-iters",
+        "1",
+        "--batch-size",
+        "2",
+        "--image-size",
+        "16",
+        "--ngf",
+        "4",
+        "--ndf",
+        "4",
+    ])
+}
+
+#[test]
+fn bad_data_names_the_file_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+
+    let err = train_on("mnist:/no/such/dir", &out);
+    assert!(err.contains("/no/such/dir"), "{err}");
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let err = train_on(&format!("folder:{}", s(&empty)), &out);
+    assert!(
+        err.contains(s(&empty)) && err.contains("no images"),
+        "{err}"
+    );
+
+    // IDX with a wrong magic number, and one whose header promises more bytes than it has.
+    let mnist = tmp.path().join("mnist");
+    std::fs::create_dir(&mnist).unwrap();
+    let idx = |magic: u8, n: u32, data: usize| {
+        let mut v = vec![0, 0, 8, magic];
+        for d in [n, 28, 28] {
+            v.extend_from_slice(&d.to_be_bytes());
+        }
+        v.resize(v.len() + data, 0);
+        v
+    };
+    let labels = {
+        let mut v = vec![0, 0, 8, 1, 0, 0, 0, 4];
+        v.extend([1, 2, 3, 4]);
+        v
+    };
+    std::fs::write(mnist.join("train-labels-idx1-ubyte"), &labels).unwrap();
+    std::fs::write(mnist.join("train-images-idx3-ubyte"), idx(2, 4, 4 * 784)).unwrap();
+    let err = train_on(&format!("mnist:{}", s(&mnist)), &out);
+    assert!(
+        err.contains("train-images-idx3-ubyte") && err.contains("magic"),
+        "{err}"
+    );
+    std::fs::write(mnist.join("train-images-idx3-ubyte"), idx(3, 4, 3 * 784)).unwrap();
+    let err = train_on(&format!("mnist:{}", s(&mnist)), &out);
+    assert!(
+        err.contains("train-images-idx3-ubyte") && err.contains("truncated"),
+        "{err}"
+    );
+
+    // A truncated CIFAR-10 batch.
+    let cifar = tmp.path().join("cifar");
+    std::fs::create_dir(&cifar).unwrap();
+    std::fs::write(cifar.join("data_batch_1.bin"), vec![1u8; 3073 * 2 + 100]).unwrap();
+    let err = train_on(&format!("cifar10:{}", s(&cifar)), &out);
+    assert!(
+        err.contains("data_batch_1.bin") && err.contains("truncated"),
+        "{err}"
+    );
+
+    // A folder with a good image and a truncated one: the error names the broken file.
+    let folder = tmp.path().join("imgs");
+    std::fs::create_dir(&folder).unwrap();
+    let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 100]));
+    img.save(folder.join("a_good.png")).unwrap();
+    img.save(folder.join("b_broken.png")).unwrap();
+    let bytes = std::fs::read(folder.join("b_broken.png")).unwrap();
+    std::fs::write(folder.join("b_broken.png"), &bytes[..bytes.len() / 2]).unwrap();
+    let before = snapshot(&folder);
+    let err = train_on(&format!("folder:{}", s(&folder)), &out);
+    assert!(err.contains("b_broken.png"), "{err}");
+    assert_eq!(snapshot(&folder), before, "the dataset was modified");
+}
