@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use dcgan::train::Observer;
 use dcgan::train::metrics::Record;
+use dcgan::train::{Observer, TrainConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub struct Progress {
@@ -37,15 +37,37 @@ impl Progress {
         }
     }
 
+    /// A line above the bar, or on stderr when there is no bar (quiet, or not a terminal).
+    fn line(&self, text: &str) {
+        if self.bar.is_hidden() {
+            eprintln!("{text}");
+        } else {
+            self.bar.println(text);
+        }
+    }
+
     pub fn finish(&self) {
         self.bar.finish();
     }
 }
 
 impl Observer for Progress {
-    fn started(&mut self, first: u64, total: u64, batch_size: usize) {
-        self.batch_size = batch_size;
-        self.bar.set_length(total);
+    fn started(&mut self, config: &TrainConfig, first: u64, dataset_len: usize) {
+        let m = &config.model;
+        self.line(&format!(
+            "{} on {} ({dataset_len} images at {}x{}x{}): batch {}, iterations {}..{}, device {}",
+            if first > 0 { "resuming" } else { "training" },
+            config.data,
+            m.channels,
+            m.image_size,
+            m.image_size,
+            config.batch_size,
+            first,
+            config.iterations,
+            config.device
+        ));
+        self.batch_size = config.batch_size;
+        self.bar.set_length(config.iterations);
         self.bar.set_position(first);
         self.bar.reset_eta();
     }
@@ -79,7 +101,7 @@ impl Observer for Progress {
     }
 
     fn note(&mut self, message: &str) {
-        self.bar.println(message);
+        self.line(message);
     }
 
     fn should_stop(&mut self) -> bool {

@@ -37,6 +37,19 @@ pub enum Error {
         /// Why it cannot be used.
         message: String,
     },
+    /// Training produced non-finite losses.
+    #[error(
+        "losses became non-finite at iteration {iteration} (Loss_D {loss_d}, Loss_G {loss_g}); \
+         the last checkpoint is kept: resume from it with a lower --lr"
+    )]
+    Diverged {
+        /// The iteration that diverged.
+        iteration: u64,
+        /// D's loss there.
+        loss_d: f32,
+        /// G's loss there.
+        loss_g: f32,
+    },
     /// The run was interrupted (Ctrl-C) after saving a checkpoint.
     #[error("interrupted at iteration {iteration}; checkpoint saved to {}", checkpoint.display())]
     Interrupted {

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
-use dcgan::data::{DataSource, Dataset, Split};
+use dcgan::data::DataSource;
 use dcgan::device::DeviceChoice;
 use dcgan::run::RunDir;
-use dcgan::train::{Start, TrainConfig, read_run_config, run_training};
+use dcgan::train::{Start, TrainConfig, run_training};
 
 use crate::cli::TrainArgs;
 use crate::progress::Progress;
@@ -20,22 +20,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let device = device_choice.device()?;
     let (run, start, config) = match &args.resume {
         Some(dir) => {
-            let run = RunDir::new(dir);
-            let mut config = read_run_config(&run)?;
-            if let Some(n) = args.max_iters {
-                config.iterations = n;
-            } else if let Some(e) = args.epochs {
-                let len = Dataset::open(
-                    &config.data,
-                    Split::Train,
-                    config.model.image_size,
-                    Some(config.model.channels),
-                )?
-                .len();
-                config.iterations = e * (len / config.batch_size) as u64;
-            }
+            // Only the length and the device can change; the rest comes from the run folder.
+            let data: DataSource = "builtin".parse()?;
+            let mut config = TrainConfig::new(dcgan::model::ModelConfig::default(), data);
+            config.iterations = args.max_iters.unwrap_or(0);
+            config.epochs = args.epochs;
             config.device = device_choice;
-            (run, Start::Resume, config)
+            (RunDir::new(dir), Start::Resume, config)
         }
         None => {
             let data: DataSource = args.data.parse()?;
@@ -50,19 +41,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.keep_checkpoints = args.keep_checkpoints;
             config.grid_samples = args.grid_samples;
             config.device = device_choice;
-            config.iterations = match (args.max_iters, args.epochs) {
-                (Some(n), _) => n,
-                (None, epochs) => {
-                    let ds = Dataset::open(
-                        &config.data,
-                        Split::Train,
-                        config.model.image_size,
-                        Some(config.model.channels),
-                    )?;
-                    let per_epoch = (ds.len() / config.batch_size.max(1)) as u64;
-                    epochs.unwrap_or(DEFAULT_EPOCHS) * per_epoch
-                }
-            };
+            match args.max_iters {
+                Some(n) => config.iterations = n,
+                None => config.epochs = Some(args.epochs.unwrap_or(DEFAULT_EPOCHS)),
+            }
             let out = args
                 .out
                 .clone()
@@ -84,22 +66,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
         })
         .context("cannot install the Ctrl-C handler")?;
     }
-    eprintln!(
-        "{} {} on {}: {}x{}x{} images, batch {}, {} iterations, device {}",
-        if matches!(start, Start::Resume) {
-            "resuming"
-        } else {
-            "training"
-        },
-        run.root().display(),
-        config.data,
-        config.model.channels,
-        config.model.image_size,
-        config.model.image_size,
-        config.batch_size,
-        config.iterations,
-        device_choice
-    );
     let mut progress = Progress::new(stop, args.quiet);
     let summary = run_training(&run, &config, start, &device, &mut progress);
     progress.finish();

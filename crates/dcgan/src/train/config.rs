@@ -17,8 +17,12 @@ pub struct TrainConfig {
     pub data: DataSource,
     /// Images per batch (paper: 128).
     pub batch_size: usize,
-    /// Iterations to run in total (from `--epochs` or `--max-iters`).
+    /// Iterations to run in total (`--max-iters`; resolved from `epochs` when that is set).
     pub iterations: u64,
+    /// Passes over the data (`--epochs`); when set, the run's length is this many epochs of the
+    /// dataset it opens, and `iterations` is filled in from it.
+    #[serde(default)]
+    pub epochs: Option<u64>,
     /// Seed of the weights, the data order and z.
     pub seed: u64,
     /// Adam for both networks.
@@ -43,6 +47,7 @@ impl TrainConfig {
             data,
             batch_size: 128,
             iterations: 0,
+            epochs: None,
             seed: 0,
             adam: AdamConfig::default(),
             sample_every: 100,
@@ -65,7 +70,7 @@ impl TrainConfig {
                 ),
             ));
         }
-        if self.iterations == 0 {
+        if self.iterations == 0 && self.epochs.unwrap_or(0) == 0 {
             return Err(Error::option(
                 "--max-iters/--epochs",
                 "the run must have at least one iteration",
@@ -95,5 +100,37 @@ impl TrainConfig {
             return Err(Error::option("--grid-samples", "must be at least 1"));
         }
         Ok(())
+    }
+
+    /// Fills `iterations` from `epochs` for a dataset of `len` images (whole batches only).
+    pub fn resolve_length(&mut self, len: usize) {
+        if let Some(epochs) = self.epochs {
+            self.iterations = epochs * (len / self.batch_size.max(1)) as u64;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epochs_resolve_to_whole_batches_and_lengths_are_validated() {
+        let mut c = TrainConfig::new(ModelConfig::default(), DataSource::Builtin);
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("--max-iters/--epochs"), "{err}");
+        c.epochs = Some(3);
+        c.validate().unwrap();
+        c.resolve_length(1000); // 7 whole batches of 128 per epoch
+        assert_eq!(c.iterations, 21);
+        c.batch_size = 1;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--batch-size")
+        );
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
     }
 }

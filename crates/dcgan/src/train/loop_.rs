@@ -26,8 +26,8 @@ pub enum Start {
 
 /// Receives progress from [`run_training`]; the CLI shows it, tests record it.
 pub trait Observer {
-    /// Training is about to run iterations `first..total`, each of `batch_size` images.
-    fn started(&mut self, _first: u64, _total: u64, _batch_size: usize) {}
+    /// Training is about to run iterations `first..config.iterations` (images in `dataset_len`).
+    fn started(&mut self, _config: &TrainConfig, _first: u64, _dataset_len: usize) {}
     /// One iteration finished.
     fn iteration(&mut self, _record: &Record) {}
     /// Something worth a line: a checkpoint or grid written.
@@ -82,8 +82,9 @@ fn write_grid(gan: &Gan, fixed_z: &Tensor<2>, path: &std::path::Path) -> Result<
     render::save_grid(path, &images, m.channels, m.image_size, None)
 }
 
-/// Trains per `config` in `run` (new) or continues the run (resume; `config` then only supplies
-/// a new total of iterations and the device), writing config, metrics, grids and checkpoints.
+/// Trains per `config` in `run` (new) or continues the run (resume: `config` then only supplies
+/// a new length, `epochs` or `iterations` when set, and the device), writing config, metrics,
+/// grids and checkpoints.
 pub fn run_training(
     run: &RunDir,
     config: &TrainConfig,
@@ -91,7 +92,15 @@ pub fn run_training(
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<Summary> {
-    let (config, mut gan) = match start {
+    let open = |c: &TrainConfig| {
+        Dataset::open(
+            &c.data,
+            Split::Train,
+            c.model.image_size,
+            Some(c.model.channels),
+        )
+    };
+    let (config, gan, dataset) = match start {
         Start::New { force } => {
             config.validate()?;
             let occupied =
@@ -99,43 +108,35 @@ pub fn run_training(
             if occupied && !force {
                 return Err(Error::format(
                     run.root(),
-                    "already holds a training run; use --resume to continue it or --force to replace it",
+                    "already holds a training run; use --resume to continue it or --force to \
+                     replace it",
                 ));
             }
             // Open the data before touching the folder, so a bad source changes nothing.
-            let dataset = Dataset::open(
-                &config.data,
-                Split::Train,
-                config.model.image_size,
-                Some(config.model.channels),
-            )?;
+            let dataset = open(config)?;
+            let mut config = config.clone();
+            config.resolve_length(dataset.len());
             if force {
                 clear_outputs(run)?;
             }
             std::fs::create_dir_all(run.root()).map_err(|e| Error::io(run.root(), e))?;
-            let json = serde_json::to_string_pretty(config).expect("config serialises");
-            crate::run::write_atomic(&run.config(), json.as_bytes())?;
-            let gan = Gan::new(config, device);
-            return train_loop(run, config.clone(), gan, Arc::new(dataset), observer);
+            let gan = Gan::new(&config, device);
+            (config, gan, dataset)
         }
         Start::Resume => {
             let mut stored = read_run_config(run)?;
-            stored.iterations = config.iterations.max(stored.iterations);
+            if config.epochs.is_some() || config.iterations > 0 {
+                stored.epochs = config.epochs;
+                stored.iterations = config.iterations;
+            }
             stored.device = config.device;
+            let dataset = open(&stored)?;
+            stored.resolve_length(dataset.len());
             let path = run.latest_checkpoint()?;
             let gan = checkpoint::load(&path, &stored, device)?;
-            (stored, gan)
+            (stored, gan, dataset)
         }
     };
-    let dataset = Dataset::open(
-        &config.data,
-        Split::Train,
-        config.model.image_size,
-        Some(config.model.channels),
-    )?;
-    if gan.iteration > config.iterations {
-        gan.iteration = gan.iteration.min(config.iterations);
-    }
     let json = serde_json::to_string_pretty(&config).expect("config serialises");
     crate::run::write_atomic(&run.config(), json.as_bytes())?;
     train_loop(run, config, gan, Arc::new(dataset), observer)
@@ -149,7 +150,8 @@ fn train_loop(
     observer: &mut dyn Observer,
 ) -> Result<Summary> {
     let m = config.model.clone();
-    let per_epoch = (dataset.len() / config.batch_size) as u64;
+    let dataset_len = dataset.len();
+    let per_epoch = (dataset_len / config.batch_size) as u64;
     let first = gan.iteration;
     let mut loader = Loader::start(
         dataset,
@@ -166,7 +168,7 @@ fn train_loop(
         TensorData::new(fixed, [config.grid_samples, m.nz]),
         &gan.device.clone().inner(),
     );
-    observer.started(first, config.iterations, config.batch_size);
+    observer.started(&config, first, dataset_len);
 
     let mut last = None;
     let mut checkpoint_path = None;
@@ -192,13 +194,11 @@ fn train_loop(
         if !(stats.loss_d.is_finite() && stats.loss_g.is_finite()) {
             log.push(record)?;
             log.flush()?;
-            return Err(Error::option(
-                "training",
-                format!(
-                    "losses became non-finite at iteration {} (Loss_D {}, Loss_G {}); the last checkpoint is kept. Try a lower --lr",
-                    gan.iteration, stats.loss_d, stats.loss_g
-                ),
-            ));
+            return Err(Error::Diverged {
+                iteration: gan.iteration,
+                loss_d: stats.loss_d,
+                loss_g: stats.loss_g,
+            });
         }
         log.push(record)?;
         observer.iteration(&record);
