@@ -105,14 +105,35 @@ pub struct TrainArgs {
     pub quiet: bool,
 }
 
+/// Which checkpoint to read.
 #[derive(Debug, Args)]
-pub struct SampleArgs {
-    /// Run folder to sample from (its newest checkpoint).
+pub struct CheckpointArgs {
+    /// Run folder (its newest checkpoint is used).
     #[arg(long, required_unless_present = "checkpoint")]
     pub run: Option<PathBuf>,
-    /// A specific checkpoint file instead of the run's newest.
+    /// A specific checkpoint file instead of a run's newest.
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
+}
+
+impl CheckpointArgs {
+    /// The checkpoint file these arguments name.
+    pub fn path(&self) -> dcgan::Result<PathBuf> {
+        match (&self.checkpoint, &self.run) {
+            (Some(c), _) => Ok(c.clone()),
+            (None, Some(r)) => dcgan::run::RunDir::new(r).latest_checkpoint(),
+            (None, None) => Err(dcgan::Error::option(
+                "--run",
+                "give --run RUN_DIR or --checkpoint FILE",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    #[command(flatten)]
+    pub from: CheckpointArgs,
     /// Number of images for a grid drawn from one --seed.
     #[arg(long, default_value_t = 64)]
     pub n: usize,
@@ -138,12 +159,8 @@ pub struct SampleArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Run folder (its newest checkpoint).
-    #[arg(long, required_unless_present = "checkpoint")]
-    pub run: Option<PathBuf>,
-    /// A specific checkpoint file instead of the run's newest.
-    #[arg(long)]
-    pub checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    pub from: CheckpointArgs,
     /// Where to write G (PyTorch `netG` names).
     #[arg(long)]
     pub netg: Option<PathBuf>,

@@ -94,18 +94,7 @@ fn cifar10_binary_batches_read_back_the_images_and_labels() {
         &common::shared_data().join("cifar10-jpg/cifar10-jpg-test.tar.gz"),
         300,
     );
-    let classes = [
-        "airplane",
-        "automobile",
-        "bird",
-        "cat",
-        "deer",
-        "dog",
-        "frog",
-        "horse",
-        "ship",
-        "truck",
-    ];
+    let classes = dcgan::data::CIFAR10_CLASSES;
     let tmp = tempfile::tempdir().unwrap();
     // Official layout: label byte, then the R, G and B planes.
     let mut file = std::fs::File::create(tmp.path().join("test_batch.bin")).unwrap();

@@ -11,11 +11,7 @@ pub fn export(args: ExportArgs) -> Result<()> {
     if args.netg.is_none() && args.netd.is_none() {
         bail!("nothing to write: give --netg FILE and/or --netd FILE");
     }
-    let path = match (&args.checkpoint, &args.run) {
-        (Some(c), _) => c.clone(),
-        (None, Some(r)) => RunDir::new(r).latest_checkpoint()?,
-        (None, None) => bail!("give --run RUN_DIR or --checkpoint FILE"),
-    };
+    let path = args.from.path()?;
     dcgan::interop::export_pytorch(&path, args.netg.as_deref(), args.netd.as_deref())?;
     for p in [&args.netg, &args.netd].into_iter().flatten() {
         println!("wrote {}", p.display());

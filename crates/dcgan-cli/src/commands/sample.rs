@@ -2,7 +2,6 @@
 
 use anyhow::{Result, bail};
 use dcgan::latent::parse_seeds;
-use dcgan::run::RunDir;
 use dcgan::sample::{generate, z_for_grid, z_for_seeds};
 use dcgan::train::checkpoint;
 
@@ -23,11 +22,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
         .device
         .parse::<dcgan::device::DeviceChoice>()?
         .device()?;
-    let path = match (&args.checkpoint, &args.run) {
-        (Some(c), _) => c.clone(),
-        (None, Some(r)) => RunDir::new(r).latest_checkpoint()?,
-        (None, None) => bail!("give --run RUN_DIR or --checkpoint FILE"),
-    };
+    let path = args.from.path()?;
     let (g, config) = checkpoint::load_generator(&path, &device)?;
     let m = &config.model;
     let (z, names): (Vec<f32>, Vec<String>) = match &seeds {

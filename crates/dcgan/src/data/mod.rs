@@ -15,6 +15,8 @@ mod loader;
 mod source;
 mod transform;
 
+pub use builtin::CLASSES as BUILTIN_CLASSES;
+pub use cifar::CLASSES as CIFAR10_CLASSES;
 pub use loader::{Batch, Loader};
 pub use source::{DataSource, Split};
 pub use transform::{fit_image, to_unit_range};

@@ -161,38 +161,34 @@ pub fn load(path: &Path, config: &TrainConfig, device: &burn::tensor::Device) ->
     Ok(gan)
 }
 
-/// Loads just the generator (inference mode) from a checkpoint, with its model configuration.
+/// Loads one network of a checkpoint, built by `build` and stored under `prefix`.
+fn load_network<M: burn::module::Module>(
+    path: &Path,
+    prefix: &str,
+    build: impl FnOnce(&crate::model::ModelConfig) -> M,
+) -> Result<(M, TrainConfig)> {
+    let (config, tensors, _) = read_config(path)?;
+    config
+        .model
+        .validate()
+        .map_err(|e| Error::format(path, format!("stored configuration is invalid: {e}")))?;
+    let net = weights::load(build(&config.model), &strip(prefix, &tensors), path)?;
+    Ok((net, config))
+}
+
+/// Loads just the generator from a checkpoint, with its configuration. On a plain (not autodiff)
+/// device it runs in inference mode.
 pub fn load_generator(
     path: &Path,
     device: &burn::tensor::Device,
 ) -> Result<(Generator, TrainConfig)> {
-    let (config, tensors, _) = read_config(path)?;
-    config
-        .model
-        .validate()
-        .map_err(|e| Error::format(path, format!("stored configuration is invalid: {e}")))?;
-    let g = weights::load(
-        Generator::new(&config.model, device),
-        &strip("g", &tensors),
-        path,
-    )?;
-    Ok((g, config))
+    load_network(path, "g", |m| Generator::new(m, device))
 }
 
-/// Loads just the discriminator (inference mode) from a checkpoint.
+/// Loads just the discriminator from a checkpoint, with its configuration.
 pub fn load_discriminator(
     path: &Path,
     device: &burn::tensor::Device,
 ) -> Result<(Discriminator, TrainConfig)> {
-    let (config, tensors, _) = read_config(path)?;
-    config
-        .model
-        .validate()
-        .map_err(|e| Error::format(path, format!("stored configuration is invalid: {e}")))?;
-    let d = weights::load(
-        Discriminator::new(&config.model, device),
-        &strip("d", &tensors),
-        path,
-    )?;
-    Ok((d, config))
+    load_network(path, "d", |m| Discriminator::new(m, device))
 }
