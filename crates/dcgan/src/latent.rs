@@ -28,6 +28,11 @@ pub fn batch(seed: u64, n: usize, nz: usize, dist: LatentDistribution) -> Vec<f3
 }
 
 /// Parses a seed list such as `0,1,4-6` (inclusive ranges) into seeds in the order given.
+///
+/// ```
+/// assert_eq!(dcgan::latent::parse_seeds("0,1,4-6").unwrap(), vec![0, 1, 4, 5, 6]);
+/// assert!(dcgan::latent::parse_seeds("6-4").is_err());
+/// ```
 pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
     let bad = |msg: String| Error::option("--seeds", msg);
     let mut seeds = Vec::new();

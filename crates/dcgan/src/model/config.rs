@@ -30,6 +30,14 @@ impl std::str::FromStr for LatentDistribution {
 
 /// The shape of a generator/discriminator pair.
 ///
+/// ```
+/// use dcgan::model::ModelConfig;
+/// let paper = ModelConfig::default(); // 64x64 RGB, nz 100, ngf = ndf = 64, 4x4 kernels
+/// assert_eq!(paper.strided_layers(), Some(4));
+/// let bad = ModelConfig { image_size: 48, ..paper };
+/// assert!(bad.validate().unwrap_err().to_string().contains("--image-size"));
+/// ```
+///
 /// The number of strided layers follows from the image size: `image_size = 4 * 2^n`, so 32 gives
 /// 3, 64 gives 4 (the paper's Fig. 1 and PyTorch's example) and 128 gives 5.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
