@@ -82,11 +82,7 @@ pub fn import_pytorch(
     };
     let gan = Gan::from_parts(config, g, d, &device);
     if force {
-        for dir in [run.checkpoints(), run.samples()] {
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-            }
-        }
+        run.clear_outputs()?;
     }
     let json = serde_json::to_string_pretty(config).expect("config serialises");
     crate::run::write_atomic(&run.config(), json.as_bytes())?;

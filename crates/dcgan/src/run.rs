@@ -85,6 +85,22 @@ impl RunDir {
         Ok(found)
     }
 
+    /// Removes the files a run writes (config, metrics, plot, samples, checkpoints) and nothing
+    /// else in the folder: what `--force` replaces.
+    pub fn clear_outputs(&self) -> Result<()> {
+        for file in [self.config(), self.metrics(), self.loss_plot()] {
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
+            }
+        }
+        for dir in [self.samples(), self.checkpoints()] {
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            }
+        }
+        Ok(())
+    }
+
     /// The newest checkpoint, or a clear error naming the run folder.
     pub fn latest_checkpoint(&self) -> Result<PathBuf> {
         self.list_checkpoints()?
@@ -166,5 +182,10 @@ mod tests {
             })
             .count();
         assert_eq!(leftovers, 0);
+        // --force removes only what a run writes.
+        std::fs::write(tmp.path().join("my_notes.txt"), "keep").unwrap();
+        run.clear_outputs().unwrap();
+        assert!(!run.config().exists() && !run.checkpoints().exists());
+        assert_eq!(std::fs::read_to_string(tmp.path().join("my_notes.txt")).unwrap(), "keep");
     }
 }

@@ -51,21 +51,6 @@ pub struct Summary {
     pub last: Option<Record>,
 }
 
-/// Files a run writes; with `--force` only these are removed, nothing else in the folder.
-fn clear_outputs(run: &RunDir) -> Result<()> {
-    for file in [run.config(), run.metrics(), run.loss_plot()] {
-        if file.exists() {
-            std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
-        }
-    }
-    for dir in [run.samples(), run.checkpoints()] {
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        }
-    }
-    Ok(())
-}
-
 /// Reads a run's `config.json`.
 pub fn read_run_config(run: &RunDir) -> Result<TrainConfig> {
     let path = run.config();
@@ -117,7 +102,7 @@ pub fn run_training(
             let mut config = config.clone();
             config.resolve_length(dataset.len());
             if force {
-                clear_outputs(run)?;
+                run.clear_outputs()?;
             }
             std::fs::create_dir_all(run.root()).map_err(|e| Error::io(run.root(), e))?;
             let gan = Gan::new(&config, device);
