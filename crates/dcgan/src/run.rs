@@ -186,6 +186,9 @@ mod tests {
         std::fs::write(tmp.path().join("my_notes.txt"), "keep").unwrap();
         run.clear_outputs().unwrap();
         assert!(!run.config().exists() && !run.checkpoints().exists());
-        assert_eq!(std::fs::read_to_string(tmp.path().join("my_notes.txt")).unwrap(), "keep");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("my_notes.txt")).unwrap(),
+            "keep"
+        );
     }
 }
