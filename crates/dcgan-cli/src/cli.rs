@@ -22,6 +22,14 @@ pub enum Command {
     Export(ExportArgs),
     /// Make a run folder from PyTorch `examples/dcgan` weights (netG, optionally netD).
     Import(ImportArgs),
+    /// Walk through latent space between seeded points, linear or spherical (paper Fig. 4).
+    Interpolate(InterpolateArgs),
+    /// Vector arithmetic on averaged exemplar z, beside the same in pixels (paper Fig. 7).
+    Arithmetic(ArithmeticArgs),
+    /// Move samples along a direction between two exemplar sets, e.g. "turn" (paper Fig. 8).
+    Turn(TurnArgs),
+    /// Nearest training images of generated samples, in pixels and D features (memorisation).
+    Nearest(NearestArgs),
 }
 
 /// The networks' shape.
@@ -152,9 +160,163 @@ pub struct SampleArgs {
     /// Images per row of the grid (default: square).
     #[arg(long)]
     pub columns: Option<usize>,
+    /// A contact sheet: the images with each one's seed printed under it, and FILE.json beside
+    /// it giving every tile's seed and place. For picking exemplars by eye.
+    #[arg(long, value_name = "FILE")]
+    pub sheet: Option<PathBuf>,
+    /// Enlargement of each image in the sheet (default: to at least 64 pixels).
+    #[arg(long)]
+    pub zoom: Option<u32>,
     /// Compute device: flex (CPU), wgpu, vulkan or cuda.
     #[arg(long, default_value = "flex")]
     pub device: String,
+}
+
+/// Options shared by the figure commands.
+#[derive(Debug, Args)]
+pub struct FigureArgs {
+    /// Enlargement of each image (default: to at least 64 pixels).
+    #[arg(long)]
+    pub zoom: Option<u32>,
+    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    #[arg(long, default_value = "flex")]
+    pub device: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InterpolateArgs {
+    #[command(flatten)]
+    pub from: CheckpointArgs,
+    /// Points each walk passes through (the paper: 9).
+    #[arg(long, default_value_t = 9)]
+    pub points: usize,
+    /// Frames from each point to the next.
+    #[arg(long, default_value_t = 8)]
+    pub steps: usize,
+    /// Walks, one row each.
+    #[arg(long, default_value_t = 1)]
+    pub walks: usize,
+    /// Walk w passes through seeds SEED + w*points ... SEED + (w+1)*points - 1.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Walk through these seeds instead (e.g. 3,17,42); repeat the flag for more walks.
+    #[arg(long, conflicts_with_all = ["points", "walks", "seed"])]
+    pub from_seeds: Vec<String>,
+    /// Spherical interpolation (great circles) instead of straight lines.
+    #[arg(long)]
+    pub slerp: bool,
+    /// The walks as a PNG, one row per walk, key frames captioned with their seeds.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The walks as an animated GIF (all walks side by side).
+    #[arg(long)]
+    pub gif: Option<PathBuf>,
+    /// Milliseconds per GIF frame.
+    #[arg(long, default_value_t = 80)]
+    pub frame_ms: u32,
+    #[command(flatten)]
+    pub figure: FigureArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ArithmeticArgs {
+    #[command(flatten)]
+    pub from: CheckpointArgs,
+    /// Seeds of the exemplars of A in mean(A) - mean(B) + mean(C), e.g. 12,40,77.
+    #[arg(long)]
+    pub a: Option<String>,
+    /// Seeds of the exemplars of B (subtracted).
+    #[arg(long)]
+    pub b: Option<String>,
+    /// Seeds of the exemplars of C (added).
+    #[arg(long)]
+    pub c: Option<String>,
+    /// A signed term, e.g. +12,40,77 or -3,9,150; repeatable, used instead of --a/--b/--c.
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["a", "b", "c"])]
+    pub term: Vec<String>,
+    /// Noisy copies of the result drawn around it (the paper: 8).
+    #[arg(long, default_value_t = 8)]
+    pub neighbours: usize,
+    /// Half-width of the uniform noise of the neighbours (the paper: 0.25).
+    #[arg(long, default_value_t = 0.25)]
+    pub radius: f32,
+    /// Seed of the neighbours' noise.
+    #[arg(long, default_value_t = 0)]
+    pub noise_seed: u64,
+    /// The figure.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub figure: FigureArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TurnArgs {
+    #[command(flatten)]
+    pub from: CheckpointArgs,
+    /// Exemplars the direction points towards (e.g. faces looking left).
+    #[arg(long)]
+    pub towards: String,
+    /// Exemplars it points away from (e.g. faces looking right).
+    #[arg(long)]
+    pub away: String,
+    /// Samples to move, one row each.
+    #[arg(long, default_value = "0-7")]
+    pub seeds: String,
+    /// Columns: multiples of the direction from -SCALE to +SCALE.
+    #[arg(long, default_value_t = 9)]
+    pub steps: usize,
+    /// Largest multiple of the direction added.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f32,
+    /// The figure.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub figure: FigureArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NearestArgs {
+    #[command(flatten)]
+    pub from: CheckpointArgs,
+    /// Training images to search (default: the data the run was trained on).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Generated samples to check.
+    #[arg(long, default_value_t = 64)]
+    pub n: usize,
+    /// Seed of the samples (sample i is `dcgan sample --seeds SEED+i`).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Neighbours shown per sample, in each space.
+    #[arg(long, default_value_t = 3)]
+    pub k: usize,
+    /// Real images not trained on, checked the same way for comparison (the test split, or
+    /// for a folder images left out of the search).
+    #[arg(long, default_value_t = 1000)]
+    pub held_out: usize,
+    /// Search pixel space only (skip D's features).
+    #[arg(long)]
+    pub pixels_only: bool,
+    /// Accept data whose stored size or channels differ from the model's, fitting it as
+    /// training would.
+    #[arg(long)]
+    pub convert: bool,
+    /// Training images per step of the search.
+    #[arg(long, default_value_t = 4096)]
+    pub chunk: usize,
+    /// Samples shown in the figure (all are summarised).
+    #[arg(long, default_value_t = 16)]
+    pub show: usize,
+    /// The figure: each sample beside its nearest training images.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The full result as JSON (every neighbour's index and distance, and the summaries).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub figure: FigureArgs,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use burn::tensor::Device;
+pub use burn::tensor::Device;
 
 use crate::{Error, Result};
 

@@ -7,16 +7,22 @@
 //! - [`data`]: image sources in their official formats (IDX, CIFAR-10 binary, image folders, a
 //!   built-in synthetic set), scaled to `[-1, 1]`, with a background prefetching loader.
 //! - [`train`]: the adversarial training loop (SPEC section 2), Adam, checkpoints and resume.
-//! - [`latent`]: latent vectors drawn on the host from seeds.
-//! - [`render`]: image grids and loss plots.
+//! - [`latent`]: latent vectors drawn on the host from seeds; walks and vector arithmetic.
+//! - [`features`]: the discriminator as a feature extractor (layers pooled to 4x4).
+//! - [`figures`]: the walk, arithmetic, turn and nearest-neighbour figures.
+//! - [`nearest`]: nearest training neighbours of samples (the memorisation check).
+//! - [`render`]: image grids, contact sheets, figure tables, GIFs and loss plots.
 //! - [`run`]: the run folder layout.
 
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod features;
+pub mod figures;
 pub mod interop;
 pub mod latent;
 pub mod model;
+pub mod nearest;
 pub mod render;
 pub mod run;
 pub mod sample;

@@ -1,12 +1,15 @@
 //! One module per subcommand; each turns its arguments into library calls.
 
 mod interop;
+mod latent;
+mod nearest;
 mod sample;
 mod train;
 
 use anyhow::Result;
+use dcgan::device::Device;
 
-use crate::cli::{Cli, Command, ModelArgs};
+use crate::cli::{CheckpointArgs, Cli, Command, ModelArgs};
 use dcgan::data::DataSource;
 use dcgan::model::ModelConfig;
 
@@ -16,6 +19,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sample(args) => sample::run(args),
         Command::Export(args) => interop::export(args),
         Command::Import(args) => interop::import(args),
+        Command::Interpolate(args) => latent::interpolate(args),
+        Command::Arithmetic(args) => latent::arithmetic(args),
+        Command::Turn(args) => latent::turn(args),
+        Command::Nearest(args) => nearest::run(args),
     }
 }
 
@@ -42,4 +49,16 @@ pub fn model_config(
     };
     config.validate()?;
     Ok(config)
+}
+
+/// The generator of a checkpoint on the named device, in inference mode (batch norm on its
+/// running statistics), with the model configuration and the device.
+pub fn load_generator(
+    from: &CheckpointArgs,
+    device: &str,
+) -> Result<(dcgan::model::Generator, ModelConfig, Device)> {
+    let device = device.parse::<dcgan::device::DeviceChoice>()?.device()?;
+    let path = from.path()?;
+    let (g, config) = dcgan::train::checkpoint::load_generator(&path, &device)?;
+    Ok((g, config.model, device))
 }

@@ -2,6 +2,7 @@
 
 use anyhow::{Result, bail};
 use dcgan::latent::parse_seeds;
+use dcgan::render::{contact_sheet, default_zoom};
 use dcgan::sample::{generate, z_for_grid, z_for_seeds};
 use dcgan::train::checkpoint;
 
@@ -11,8 +12,8 @@ use crate::cli::SampleArgs;
 const BATCH: usize = 64;
 
 pub fn run(args: SampleArgs) -> Result<()> {
-    if args.out.is_none() && args.out_dir.is_none() {
-        bail!("nothing to write: give --out FILE.png and/or --out-dir DIR");
+    if args.out.is_none() && args.out_dir.is_none() && args.sheet.is_none() {
+        bail!("nothing to write: give --out FILE.png, --out-dir DIR and/or --sheet FILE.png");
     }
     if args.n == 0 {
         bail!("invalid --n: must be at least 1");
@@ -39,6 +40,32 @@ pub fn run(args: SampleArgs) -> Result<()> {
     if let Some(out) = &args.out {
         dcgan::render::save_grid(out, &images, m.channels, m.image_size, args.columns)?;
         println!("wrote {} images to {}", names.len(), out.display());
+    }
+    if let Some(sheet) = &args.sheet {
+        // Captions are the seeds (with --seeds) or the images' places in the grid's batch.
+        let labels: Vec<String> = match &seeds {
+            Some(seeds) => seeds.iter().map(u64::to_string).collect(),
+            None => (0..args.n).map(|i| format!("#{i}")).collect(),
+        };
+        let columns = args
+            .columns
+            .unwrap_or_else(|| (labels.len() as f64).sqrt().ceil() as usize);
+        let zoom = args.zoom.unwrap_or(default_zoom(m.image_size));
+        let (canvas, entries) =
+            contact_sheet(&images, &labels, m.channels, m.image_size, columns, zoom);
+        canvas.save(sheet)?;
+        let index = sheet.with_extension("json");
+        let json = serde_json::json!({
+            "checkpoint": path.display().to_string(),
+            "tiles": entries,
+        });
+        dcgan::run::write_atomic(&index, serde_json::to_string_pretty(&json)?.as_bytes())?;
+        println!(
+            "wrote a contact sheet of {} images to {} (index {})",
+            labels.len(),
+            sheet.display(),
+            index.display()
+        );
     }
     if let Some(dir) = &args.out_dir {
         let per = m.channels * m.image_size * m.image_size;

@@ -40,6 +40,26 @@ impl DataSource {
         }
     }
 
+    /// Side of the images as stored, for formats with one size (MNIST 28, CIFAR-10 32); `None`
+    /// for folders (any size) and builtin (drawn at the model's size).
+    pub fn native_size(&self) -> Option<usize> {
+        match self {
+            DataSource::Mnist(_) => Some(28),
+            DataSource::Cifar10(_) => Some(32),
+            _ => None,
+        }
+    }
+
+    /// Whether two sources are of the same kind (e.g. two copies of MNIST at different paths).
+    pub fn same_kind(&self, other: &DataSource) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+
+    /// Whether the source has a separate test split (folders do not).
+    pub fn has_test_split(&self) -> bool {
+        !matches!(self, DataSource::Folder(_))
+    }
+
     /// Channels of the images as stored: 1 for MNIST, 3 otherwise.
     pub fn native_channels(&self) -> usize {
         match self {

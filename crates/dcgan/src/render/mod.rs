@@ -1,8 +1,17 @@
-//! Pictures: sample grids and loss plots.
+//! Pictures: sample grids, contact sheets, composed figures, GIFs and loss plots.
 
+mod canvas;
+mod gif;
 mod grid;
 mod plot;
+mod sheet;
+mod table;
 mod text;
 
+pub use canvas::{Canvas, LINE_H, default_zoom, save_rgb, text_width};
+pub use gif::save_gif;
 pub use grid::{grid_image, save_grid};
 pub use plot::{Series, save_plot};
+pub use sheet::{SheetEntry, contact_sheet};
+pub use table::{Cell, Table};
+pub use text::draw_text;

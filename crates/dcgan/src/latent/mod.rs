@@ -1,5 +1,12 @@
 //! Latent vectors, drawn on the host from seeds so that a seed gives the same z (and so the same
-//! image) on every backend and every rerun.
+//! image) on every backend and every rerun; and what the paper does with them (section 6):
+//!
+//! - [`walk`]: linear and spherical walks through a series of z (Fig. 4).
+//! - [`arithmetic`]: averaged exemplars, `mean(A) - mean(B) + mean(C)`, neighbours of the result
+//!   and "turn" directions (Figs. 7 and 8).
+
+pub mod arithmetic;
+pub mod walk;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -34,7 +41,12 @@ pub fn batch(seed: u64, n: usize, nz: usize, dist: LatentDistribution) -> Vec<f3
 /// assert!(dcgan::latent::parse_seeds("6-4").is_err());
 /// ```
 pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
-    let bad = |msg: String| Error::option("--seeds", msg);
+    parse_seed_list("--seeds", text)
+}
+
+/// [`parse_seeds`] for a flag other than `--seeds`: errors name `option`.
+pub fn parse_seed_list(option: &str, text: &str) -> Result<Vec<u64>> {
+    let bad = |msg: String| Error::option(option, msg);
     let mut seeds = Vec::new();
     for part in text.split(',').map(str::trim) {
         if part.is_empty() {

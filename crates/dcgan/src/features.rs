@@ -1,0 +1,152 @@
+//! The discriminator as a feature extractor (paper section 5.1): the output of every
+//! convolutional layer of D, after its activation, max-pooled to a 4x4 grid, flattened and
+//! concatenated. D must be in inference mode (loaded on a plain device, or `valid()`), so that
+//! batch norm uses its running statistics and a feature never depends on the rest of its batch.
+
+use burn::tensor::module::max_pool2d;
+use burn::tensor::ops::MaxPoolOptions;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::model::weights::NamedTensor;
+use crate::model::{Discriminator, ModelConfig};
+
+/// Side of the grid each layer is pooled to (paper section 5.1: "a 4 x 4 spatial grid").
+pub const GRID: usize = 4;
+
+/// Max-pools a `[b, c, s, s]` map to `[b, c, 4, 4]` (non-overlapping `s/4` windows; `s` is a
+/// multiple of 4 in every DCGAN layer).
+///
+/// # Shapes
+/// - input: `[batch, channels, side, side]`, `side` a multiple of 4
+/// - output: `[batch, channels, 4, 4]`
+pub fn pool_to_grid(x: Tensor<4>) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    let (kh, kw) = ((h / GRID).max(1), (w / GRID).max(1));
+    if kh == 1 && kw == 1 {
+        return x;
+    }
+    max_pool2d(x, MaxPoolOptions::new([kh, kw]))
+}
+
+/// The feature vector of each image: every D layer pooled to 4x4, flattened (channel-major, as
+/// PyTorch's `flatten`) and concatenated, input layer first.
+///
+/// # Shapes
+/// - images: `[batch, channels, image_size, image_size]`
+/// - output: `[batch, feature_dimension(config)]`
+pub fn extract(d: &Discriminator, images: Tensor<4>) -> Tensor<2> {
+    let [b, ..] = images.dims();
+    let pooled: Vec<Tensor<2>> = d
+        .activations(images)
+        .into_iter()
+        .map(|a| pool_to_grid(a).reshape([b as i64, -1]))
+        .collect();
+    Tensor::cat(pooled, 1)
+}
+
+/// The length of the feature vector for a model: `16 * sum of D's layer widths`
+/// (`16 * (64 + 128 + 256) = 7,168` at 32x32 with ndf 64).
+pub fn feature_dimension(config: &ModelConfig) -> usize {
+    let layers = config.strided_layers().unwrap_or(0);
+    (0..layers).map(|i| config.ndf << i).sum::<usize>() * GRID * GRID
+}
+
+/// Features of host images (`[n, c, s, s]` in `[-1, 1]`), computed in batches of `batch`:
+/// `[n, feature_dimension]` row-major.
+pub fn extract_host(
+    d: &Discriminator,
+    images: &[f32],
+    config: &ModelConfig,
+    batch: usize,
+    device: &Device,
+) -> Vec<f32> {
+    let per = config.channels * config.image_size * config.image_size;
+    let n = images.len() / per;
+    let mut out = Vec::with_capacity(n * feature_dimension(config));
+    for start in (0..n).step_by(batch.max(1)) {
+        let end = (start + batch.max(1)).min(n);
+        let s = config.image_size;
+        let t = Tensor::<4>::from_data(
+            TensorData::new(
+                images[start * per..end * per].to_vec(),
+                [end - start, config.channels, s, s],
+            ),
+            device,
+        );
+        out.extend(NamedTensor::from_tensor(extract(d, t)).values);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LatentDistribution, weights};
+
+    #[test]
+    fn pooling_takes_the_max_of_each_window() {
+        let device = Device::flex();
+        // One 8x8 map holding 0..64: each 2x2 window's max is its bottom-right value.
+        let x = Tensor::<4>::from_data(
+            TensorData::new((0..64).map(|v| v as f32).collect::<Vec<_>>(), [1, 1, 8, 8]),
+            &device,
+        );
+        let p = NamedTensor::from_tensor(pool_to_grid(x));
+        assert_eq!(p.shape, vec![1, 1, 4, 4]);
+        let want: Vec<f32> = (0..4)
+            .flat_map(|r| (0..4).map(move |c| ((2 * r + 1) * 8 + 2 * c + 1) as f32))
+            .collect();
+        assert_eq!(p.values, want);
+    }
+
+    #[test]
+    fn features_are_the_pooled_layers_concatenated() {
+        let device = Device::flex();
+        let config = ModelConfig {
+            image_size: 32,
+            channels: 1,
+            nz: 8,
+            ngf: 4,
+            ndf: 4,
+            kernel: 4,
+            latent: LatentDistribution::Uniform,
+        };
+        let d = weights::initialize(Discriminator::new(&config, &device), 3);
+        assert_eq!(feature_dimension(&config), (4 + 8 + 16) * 16);
+        let images: Vec<f32> = (0..2 * 32 * 32)
+            .map(|i| ((i % 37) as f32 / 18.0) - 1.0)
+            .collect();
+        let t = Tensor::<4>::from_data(TensorData::new(images.clone(), [2, 1, 32, 32]), &device);
+        let f = extract_host(&d, &images, &config, 1, &device);
+        assert_eq!(f.len(), 2 * feature_dimension(&config));
+        // By hand: each activation (16x16, 8x8, 4x4) pooled over 4x4, 2x2, 1x1 windows.
+        let acts: Vec<NamedTensor> = d
+            .activations(t)
+            .into_iter()
+            .map(NamedTensor::from_tensor)
+            .collect();
+        let mut want = Vec::new();
+        for b in 0..2 {
+            for a in &acts {
+                let (c, s) = (a.shape[1], a.shape[2]);
+                let k = s / 4;
+                for ch in 0..c {
+                    for gy in 0..4 {
+                        for gx in 0..4 {
+                            let mut m = f32::MIN;
+                            for y in gy * k..(gy + 1) * k {
+                                for x in gx * k..(gx + 1) * k {
+                                    m = m.max(a.values[((b * c + ch) * s + y) * s + x]);
+                                }
+                            }
+                            want.push(m);
+                        }
+                    }
+                }
+            }
+        }
+        for (i, (x, y)) in f.iter().zip(&want).enumerate() {
+            assert!((x - y).abs() < 1e-5, "feature {i}: {x} vs {y}");
+        }
+    }
+}
