@@ -78,7 +78,16 @@ fn png(path: &Path) -> image::RgbImage {
 #[test]
 fn help_lists_the_commands_and_the_papers_defaults() {
     let help = ok(&["--help"]);
-    for cmd in ["train", "sample", "export", "import"] {
+    for cmd in [
+        "train",
+        "sample",
+        "export",
+        "import",
+        "interpolate",
+        "arithmetic",
+        "turn",
+        "nearest",
+    ] {
         assert!(help.contains(cmd), "{help}");
     }
     let train = ok(&["train", "--help"]);
@@ -436,4 +445,326 @@ fn bad_data_names_the_file_and_changes_nothing() {
     let err = train_on(&format!("folder:{}", s(&folder)), &out);
     assert!(err.contains("b_broken.png"), "{err}");
     assert_eq!(snapshot(&folder), before, "the dataset was modified");
+}
+
+/// `../shared/data` beside the repository.
+fn shared_data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+#[test]
+fn contact_sheet_tiles_and_labels_match_sample_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    train_tiny(&run, "2");
+    let (sheet, each) = (tmp.path().join("sheet.png"), tmp.path().join("each"));
+    ok(&[
+        "sample",
+        "--run",
+        s(&run),
+        "--seeds",
+        "3-8,40",
+        "--sheet",
+        s(&sheet),
+        "--zoom",
+        "1",
+        "--columns",
+        "4",
+    ]);
+    ok(&[
+        "sample",
+        "--run",
+        s(&run),
+        "--seeds",
+        "3-8,40",
+        "--out-dir",
+        s(&each),
+    ]);
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sheet.with_extension("json")).unwrap())
+            .unwrap();
+    let tiles = index["tiles"].as_array().unwrap();
+    let sheet = png(&sheet);
+    let seeds = [3u64, 4, 5, 6, 7, 8, 40];
+    assert_eq!(tiles.len(), seeds.len());
+    for (tile, seed) in tiles.iter().zip(seeds) {
+        let label = tile["label"].as_str().unwrap();
+        assert_eq!(label, seed.to_string());
+        let (x, y, size) = (
+            tile["x"].as_u64().unwrap() as u32,
+            tile["y"].as_u64().unwrap() as u32,
+            tile["size"].as_u64().unwrap() as u32,
+        );
+        assert_eq!(size, 16);
+        // The tile is the seed's own image (dcgan sample pads its single-image grid by 2).
+        let own = png(&each.join(format!("seed_{seed:06}.png")));
+        for py in 0..16 {
+            for px in 0..16 {
+                assert_eq!(
+                    sheet.get_pixel(x + px, y + py),
+                    own.get_pixel(2 + px, 2 + py),
+                    "seed {seed} at ({px}, {py})"
+                );
+            }
+        }
+        // Under it, the seed printed in the 8x8 font, centred on the tile.
+        let width = 8 * label.len() as u32;
+        let mut want = image::RgbImage::from_pixel(width, 8, image::Rgb([255, 255, 255]));
+        dcgan::render::draw_text(&mut want, 0, 0, label, image::Rgb([0, 0, 0]));
+        let lx = x + size / 2 - width / 2;
+        for py in 0..8 {
+            for px in 0..width {
+                let black = |p: &image::Rgb<u8>| p.0 == [0, 0, 0];
+                assert_eq!(
+                    black(sheet.get_pixel(lx + px, y + size + 1 + py)),
+                    black(want.get_pixel(px, py)),
+                    "label {label} at ({px}, {py})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn interpolate_arithmetic_turn_and_nearest_write_their_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    train_tiny(&run, "2");
+    let (walk, gif) = (tmp.path().join("walk.png"), tmp.path().join("walk.gif"));
+    let out = ok(&[
+        "interpolate",
+        "--run",
+        s(&run),
+        "--points",
+        "3",
+        "--steps",
+        "4",
+        "--walks",
+        "2",
+        "--out",
+        s(&walk),
+        "--gif",
+        s(&gif),
+        "--zoom",
+        "1",
+    ]);
+    assert!(out.contains("2 walk(s) of 9 frames"), "{out}");
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&gif).unwrap(),
+    ))
+    .unwrap();
+    use image::AnimationDecoder;
+    assert_eq!(decoder.into_frames().collect_frames().unwrap().len(), 9);
+    let w = png(&walk);
+    assert!(
+        w.width() > 9 * 16 && w.height() > 2 * 16,
+        "{:?}",
+        w.dimensions()
+    );
+
+    let fig = tmp.path().join("arith.png");
+    let out = ok(&[
+        "arithmetic",
+        "--run",
+        s(&run),
+        "--term",
+        "+1,2,3",
+        "--term",
+        "-4,5",
+        "--term",
+        "+6",
+        "--out",
+        s(&fig),
+    ]);
+    assert!(out.contains("+ mean(1,2,3) - mean(4,5) + mean(6)"), "{out}");
+    assert!(fig.is_file());
+    let turn = tmp.path().join("turn.png");
+    ok(&[
+        "turn",
+        "--run",
+        s(&run),
+        "--towards",
+        "1,2",
+        "--away",
+        "3,4",
+        "--seeds",
+        "0-2",
+        "--steps",
+        "5",
+        "--out",
+        s(&turn),
+    ]);
+    assert!(turn.is_file());
+
+    let (nn, json) = (tmp.path().join("nn.png"), tmp.path().join("nn.json"));
+    ok(&[
+        "nearest",
+        "--run",
+        s(&run),
+        "--n",
+        "8",
+        "--k",
+        "2",
+        "--held-out",
+        "40",
+        "--out",
+        s(&nn),
+        "--json",
+        s(&json),
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["searched"], 8192);
+    assert_eq!(report["held_out"]["count"], 40);
+    for space in ["pixels", "features"] {
+        let sp = &report["spaces"][space];
+        assert_eq!(sp["samples"]["count"], 8, "{space}");
+        assert_eq!(sp["held_out"]["count"], 40, "{space}");
+        let first = &sp["sample_neighbours"][0];
+        assert_eq!(first.as_array().unwrap().len(), 2);
+        assert!(first[0]["distance"].as_f64().unwrap() <= first[1]["distance"].as_f64().unwrap());
+    }
+    assert!(nn.is_file());
+}
+
+#[test]
+fn latent_commands_reject_bad_input_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    train_tiny(&run, "2");
+    let out = tmp.path().join("out.png");
+    let r = s(&run);
+    let o = s(&out);
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        // Unknown seeds syntax.
+        (
+            vec!["interpolate", "--run", r, "--from-seeds", "1,x", "--out", o],
+            &["--from-seeds", "`x`"],
+        ),
+        (
+            vec!["interpolate", "--run", r, "--from-seeds", "4", "--out", o],
+            &["--from-seeds", "at least 2"],
+        ),
+        (
+            vec!["sample", "--run", r, "--seeds", "9-3", "--sheet", o],
+            &["--seeds", "backwards"],
+        ),
+        (
+            vec![
+                "turn",
+                "--run",
+                r,
+                "--towards",
+                "1",
+                "--away",
+                "2",
+                "--seeds",
+                "a-b",
+                "--out",
+                o,
+            ],
+            &["--seeds"],
+        ),
+        // Empty exemplar lists.
+        (
+            vec![
+                "arithmetic",
+                "--run",
+                r,
+                "--a",
+                "",
+                "--b",
+                "1",
+                "--c",
+                "2",
+                "--out",
+                o,
+            ],
+            &["--a", "empty"],
+        ),
+        (
+            vec![
+                "arithmetic",
+                "--run",
+                r,
+                "--term",
+                "+",
+                "--term",
+                "-1",
+                "--out",
+                o,
+            ],
+            &["--term", "empty"],
+        ),
+        (
+            vec![
+                "turn",
+                "--run",
+                r,
+                "--towards",
+                " ",
+                "--away",
+                "2",
+                "--out",
+                o,
+            ],
+            &["--towards", "empty"],
+        ),
+        (
+            vec!["arithmetic", "--run", r, "--a", "1", "--out", o],
+            &["--a, --b and --c"],
+        ),
+        // A run folder without a checkpoint.
+        (
+            vec!["interpolate", "--run", s(tmp.path()), "--out", o],
+            &["no checkpoint"],
+        ),
+        (
+            vec!["nearest", "--run", s(tmp.path()), "--out", o],
+            &["no checkpoint"],
+        ),
+        // Data whose images differ from the model's (1-channel 28x28 MNIST for a 3-channel
+        // 16x16 model trained on builtin).
+        (
+            vec![
+                "nearest",
+                "--run",
+                r,
+                "--data",
+                "mnist:../../../shared/data/mnist",
+                "--out",
+                o,
+            ],
+            &["--data", "28x28 1-channel", "16x16 3-channel", "--convert"],
+        ),
+    ];
+    for (args, needles) in cases {
+        let err = fails(&args);
+        for needle in needles {
+            assert!(err.contains(needle), "{args:?}: no `{needle}` in {err}");
+        }
+        assert!(!out.exists(), "{args:?} wrote {o}");
+    }
+    // With --convert the same data is accepted (and fitted as training would).
+    let data = format!("mnist:{}", s(&shared_data().join("mnist")));
+    let json = tmp.path().join("nn.json");
+    ok(&[
+        "nearest",
+        "--run",
+        r,
+        "--data",
+        &data,
+        "--convert",
+        "--n",
+        "2",
+        "--held-out",
+        "10",
+        "--pixels-only",
+        "--json",
+        s(&json),
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["searched"], 60_000);
+    assert!(report["spaces"]["features"].is_null());
 }

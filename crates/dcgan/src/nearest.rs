@@ -187,7 +187,9 @@ pub fn check_geometry(
         return Err(Error::option(
             "--data",
             format!(
-                "{source} holds {size} {channels}-channel images but the model makes {s}x{s}                  {mc}-channel ones (it was trained on {trained_on}); give --convert to resize                  and convert them as training would",
+                "{source} holds {size} {channels}-channel images but the model makes {s}x{s} \
+                 {mc}-channel ones (it was trained on {trained_on}); give --convert to resize \
+                 and convert them as training would",
                 s = model.image_size,
                 mc = model.channels
             ),

@@ -86,7 +86,7 @@ pub fn arithmetic(args: ArithmeticArgs) -> Result<()> {
             ("--c", &args.c, 1.0),
         ] {
             match value {
-                Some(v) => terms.push(Term::new(flag, sign, parse_seed_list(flag, v)?)?),
+                Some(v) => terms.push(Term::from_list(flag, sign, v)?),
                 None => bail!("give --a, --b and --c (or --term for other expressions)"),
             }
         }

@@ -34,6 +34,15 @@ impl Term {
         Ok(Self { sign, seeds })
     }
 
+    /// A term of the given sign from a seed list such as `12,40,77`, errors naming `option`
+    /// (an empty list is refused as such).
+    pub fn from_list(option: &str, sign: f32, text: &str) -> Result<Self> {
+        if text.trim().is_empty() {
+            return Self::new(option, sign, Vec::new());
+        }
+        Self::new(option, sign, parse_seed_list(option, text)?)
+    }
+
     /// Parses `+12,40,77`, `-3,9,150` or `12,40,77` (plus), errors naming `option`.
     ///
     /// ```
@@ -55,7 +64,7 @@ impl Term {
                 format!("`{text}`: the exemplar list is empty; expected e.g. +12,40,77"),
             ));
         }
-        Self::new(option, sign, parse_seed_list(option, rest)?)
+        Self::from_list(option, sign, rest)
     }
 
     /// `+` or `-`.
