@@ -312,19 +312,27 @@ pub fn along_figure(
     .render()
 }
 
+/// The neighbours found for each query in one space, with their images.
+#[derive(Clone, Copy)]
+pub struct Neighbours<'a> {
+    /// Per query, nearest first.
+    pub found: &'a [Vec<Neighbour>],
+    /// Per query, the neighbours' images, `[k, c, s, s]`.
+    pub images: &'a [Vec<f32>],
+}
+
 /// Each query (a generated sample) beside its nearest training images in pixel space and, when
 /// given, in D's feature space, each neighbour captioned with its distance.
 pub fn nearest_figure(
     queries: &[f32],
     labels: &[String],
-    pixel: &[Vec<Neighbour>],
-    pixel_images: &[Vec<f32>],
-    feature: Option<(&[Vec<Neighbour>], &[Vec<f32>])>,
+    pixel: Neighbours,
+    feature: Option<Neighbours>,
     model: &ModelConfig,
     zoom: u32,
 ) -> Canvas {
     let per = model.channels * model.image_size * model.image_size;
-    let k = pixel.iter().map(Vec::len).max().unwrap_or(0);
+    let k = pixel.found.iter().map(Vec::len).max().unwrap_or(0);
     let mut headers = vec!["sample".to_string()];
     headers.extend((1..=k).map(|i| format!("pixel {i}")));
     if feature.is_some() {
@@ -338,9 +346,8 @@ pub fn nearest_figure(
                 image: &queries[q * per..(q + 1) * per],
                 caption: String::new(),
             })];
-            cells.extend(neighbour_cells(&pixel[q], &pixel_images[q], k, per));
-            if let Some((found, images)) = feature {
-                cells.extend(neighbour_cells(&found[q], &images[q], k, per));
+            for space in std::iter::once(pixel).chain(feature) {
+                cells.extend(neighbour_cells(&space.found[q], &space.images[q], k, per));
             }
             (label.clone(), cells)
         })

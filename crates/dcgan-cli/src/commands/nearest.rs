@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
 use dcgan::data::DataSource;
+use dcgan::figures::Neighbours;
 use dcgan::nearest::{self, DistanceSummary, Neighbour};
 use dcgan::render::default_zoom;
 use dcgan::sample::{generate, z_for_seeds};
@@ -123,9 +124,16 @@ pub fn run(args: NearestArgs) -> Result<()> {
         let canvas = dcgan::figures::nearest_figure(
             &samples[..show * per],
             &labels,
-            &pixel_s[..show],
-            &pixel_images,
-            feature.map(|(fs, _)| (&fs[..show], feature_images.as_deref().unwrap_or(&[]))),
+            Neighbours {
+                found: &pixel_s[..show],
+                images: &pixel_images,
+            },
+            feature
+                .zip(feature_images.as_deref())
+                .map(|((fs, _), images)| Neighbours {
+                    found: &fs[..show],
+                    images,
+                }),
             &model,
             zoom,
         );
