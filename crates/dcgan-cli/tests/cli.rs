@@ -275,9 +275,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn an_existing_run_is_neither_overwritten_nor_resumed_with_another_model() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_tiny(&run, "2");
+    let (tmp, run) = tiny_run();
     let before = snapshot(&run);
     let mut args = vec!["train", "--out", s(&run), "--max-iters", "2", "--quiet"];
     args.extend(TINY);
@@ -452,11 +450,17 @@ fn shared_data() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
 }
 
-#[test]
-fn contact_sheet_tiles_and_labels_match_sample_seeds() {
+/// A temporary folder holding a tiny run of 2 iterations in `run/`.
+fn tiny_run() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     train_tiny(&run, "2");
+    (tmp, run)
+}
+
+#[test]
+fn contact_sheet_tiles_and_labels_match_sample_seeds() {
+    let (tmp, run) = tiny_run();
     let (sheet, each) = (tmp.path().join("sheet.png"), tmp.path().join("each"));
     ok(&[
         "sample",
@@ -527,9 +531,7 @@ fn contact_sheet_tiles_and_labels_match_sample_seeds() {
 
 #[test]
 fn interpolate_arithmetic_turn_and_nearest_write_their_figures() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_tiny(&run, "2");
+    let (tmp, run) = tiny_run();
     let (walk, gif) = (tmp.path().join("walk.png"), tmp.path().join("walk.gif"));
     let out = ok(&[
         "interpolate",
@@ -629,9 +631,7 @@ fn interpolate_arithmetic_turn_and_nearest_write_their_figures() {
 
 #[test]
 fn latent_commands_reject_bad_input_and_write_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    train_tiny(&run, "2");
+    let (tmp, run) = tiny_run();
     let out = tmp.path().join("out.png");
     let r = s(&run);
     let o = s(&out);
