@@ -10,6 +10,7 @@
 //! - [`latent`]: latent vectors drawn on the host from seeds; walks and vector arithmetic.
 //! - [`features`]: the discriminator as a feature extractor (layers pooled to 4x4).
 //! - [`figures`]: the walk, arithmetic, turn and nearest-neighbour figures.
+//! - [`inside`]: guided backpropagation of D features; forgetting objects by dropping G maps.
 //! - [`nearest`]: nearest training neighbours of samples (the memorisation check).
 //! - [`render`]: image grids, contact sheets, figure tables, GIFs and loss plots.
 //! - [`run`]: the run folder layout.
@@ -19,6 +20,7 @@ pub mod device;
 pub mod error;
 pub mod features;
 pub mod figures;
+pub mod inside;
 pub mod interop;
 pub mod latent;
 pub mod model;

@@ -45,6 +45,16 @@ impl BatchNorm2d {
         }
     }
 
+    /// The per-channel factor of inference mode, `weight / sqrt(running_var + eps)`: the
+    /// derivative of the output by the input there.
+    pub fn inference_scale(&self) -> Tensor<1> {
+        let var = self
+            .running_var
+            .value()
+            .to_device(&self.weight.val().device());
+        self.weight.val().div(var.add_scalar(EPSILON).sqrt())
+    }
+
     /// Applies the layer; see the type's documentation for the mode.
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let device = input.device();

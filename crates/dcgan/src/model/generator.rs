@@ -97,6 +97,27 @@ impl Generator {
         out
     }
 
+    /// Generates images with the feature maps of hidden block `layer` multiplied by `keep` (1 keeps
+    /// a map, 0 drops it at every position): the paper's "forgetting" (section 6.3.1).
+    ///
+    /// # Shapes
+    /// - z: `[batch, nz]`
+    /// - keep: `[channels of block layer]`
+    /// - output: `[batch, channels, image_size, image_size]`
+    pub fn forward_masked(&self, z: Tensor<2>, layer: usize, keep: Tensor<1>) -> Tensor<4> {
+        let [b, nz] = z.dims();
+        let [c] = keep.dims();
+        let keep = keep.reshape([1, c, 1, 1]);
+        let mut x = z.reshape([b, nz, 1, 1]);
+        for (i, block) in self.blocks.iter().enumerate() {
+            x = relu(block.bn.forward(block.conv.forward(x)));
+            if i == layer {
+                x = x.mul(keep.clone());
+            }
+        }
+        tanh(self.output.forward(x))
+    }
+
     fn hidden(&self, z: Tensor<2>, mut each: impl FnMut(&Tensor<4>)) -> Tensor<4> {
         let [b, nz] = z.dims();
         let mut x = z.reshape([b, nz, 1, 1]);

@@ -13,5 +13,5 @@ pub mod weights;
 
 pub use batch_norm::BatchNorm2d;
 pub use config::{LatentDistribution, ModelConfig};
-pub use discriminator::Discriminator;
+pub use discriminator::{Discriminator, LEAKY_SLOPE};
 pub use generator::Generator;
