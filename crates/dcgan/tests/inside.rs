@@ -235,3 +235,109 @@ fn strongest_responses_are_the_largest_maxima() {
         );
     }
 }
+
+/// Feature maps of G's 4x4 layer planted to fire only inside the top-left 2x2 positions (pixels
+/// 0-7 of a 16x16 image).
+const PLANTED: [usize; 3] = [2, 5, 11];
+/// A map whose next-layer weights are all zero.
+const SILENT: usize = 7;
+
+/// A 16x16 grayscale G (hidden layers 4x4 with 16 maps, then 8x8 with 8) whose 4x4 layer is
+/// planted: the maps in [`PLANTED`] have weights only at the top-left 2x2 positions, every
+/// other map only elsewhere; batch norm there is the identity; map [`SILENT`] feeds nothing on.
+fn planted_generator(device: &Device) -> (Generator, ModelConfig) {
+    let config = small_model(16, 1, 8);
+    let g = weights::initialize(Generator::new(&config, device), 11);
+    let g = weights::replace(g, |path, shape| {
+        let n: usize = shape.iter().product();
+        let values = match path {
+            "blocks.0.conv.weight" => {
+                // [nz, 16, 4, 4]
+                let w = random(n, -1.0, 1.0, 12);
+                (0..n)
+                    .map(|i| {
+                        let (m, y, x) = ((i / 16) % 16, (i / 4) % 4, i % 4);
+                        let in_region = y < 2 && x < 2;
+                        if in_region == PLANTED.contains(&m) {
+                            w[i]
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            }
+            "blocks.0.bn.weight" => vec![1.0; n],
+            "blocks.1.conv.weight" => {
+                // [16, 8, 4, 4]: row SILENT is zero.
+                let mut w = random(n, -0.1, 0.1, 13);
+                w[SILENT * 128..(SILENT + 1) * 128].fill(0.0);
+                w
+            }
+            _ => return None,
+        };
+        Some(NamedTensor {
+            shape: shape.to_vec(),
+            values,
+        })
+    });
+    (g, config)
+}
+
+#[test]
+fn the_regression_recovers_exactly_the_planted_maps() {
+    let device = Device::flex();
+    let (g, config) = planted_generator(&device);
+    let layer = forget::parse_layer("second-highest", 2).unwrap();
+    assert_eq!(layer, 0);
+    let boxes: Vec<ObjectBox> = (0..12)
+        .map(|seed| ObjectBox {
+            seed,
+            x: 0,
+            y: 0,
+            w: 8,
+            h: 8,
+        })
+        .collect();
+    let ex = forget::examples(&g, &config, layer, &boxes, 0, &device);
+    assert_eq!(ex.channels, 16);
+    // 4 positives per image, as many negatives.
+    assert_eq!(ex.labels.iter().filter(|y| **y > 0.5).count(), 48);
+    assert_eq!(ex.labels.len(), 96);
+    let fit = forget::fit_logistic(&ex, 1e-2, 300);
+    assert!(fit.accuracy > 0.95, "{fit:?}");
+    assert_eq!(
+        forget::maps_to_drop(&fit),
+        PLANTED.to_vec(),
+        "{:?}",
+        fit.weights
+    );
+}
+
+#[test]
+fn dropping_maps_changes_only_what_they_feed() {
+    let device = Device::flex();
+    let (g, config) = planted_generator(&device);
+    let z: Vec<f32> = dcgan::sample::z_for_seeds(&[1, 2, 3], &config);
+    let same =
+        |dropped: &[usize]| forget::generate_without(&g, &config, &z, 0, 16, dropped, &device);
+    let original = same(&[]);
+    assert_eq!(
+        original,
+        dcgan::sample::generate(&g, &z, config.nz, 3, &device)
+    );
+    // A map with zero weight downstream changes nothing.
+    assert_eq!(same(&[SILENT]), original);
+    // The planted maps are zero outside the top-left 2x2 positions, whose receptive field in
+    // the 16x16 image is rows and columns 0-10: beyond it nothing changes, inside it does.
+    let without = same(&PLANTED);
+    let mut changed_inside = 0;
+    for (i, (a, b)) in original.iter().zip(&without).enumerate() {
+        let (y, x) = ((i / 16) % 16, i % 16);
+        if y > 10 || x > 10 {
+            assert_eq!(a, b, "pixel ({y}, {x}) of image {}", i / 256);
+        } else if (a - b).abs() > 1e-4 {
+            changed_inside += 1;
+        }
+    }
+    assert!(changed_inside > 50, "{changed_inside}");
+}
