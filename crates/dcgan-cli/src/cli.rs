@@ -30,6 +30,11 @@ pub enum Command {
     Turn(TurnArgs),
     /// Nearest training images of generated samples, in pixels and D features (memorisation).
     Nearest(NearestArgs),
+    /// Guided backpropagation of D's features on their strongest images, trained vs random D
+    /// (paper Fig. 5).
+    Visualize(VisualizeArgs),
+    /// Forget an object: drop the G feature maps tied to boxes drawn around it (paper Fig. 6).
+    Forget(ForgetArgs),
 }
 
 /// The networks' shape.
@@ -350,4 +355,61 @@ pub struct ImportArgs {
     /// Replace the outputs of an existing run in --out.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VisualizeArgs {
+    #[command(flatten)]
+    pub from: CheckpointArgs,
+    /// Images to search for strong responses (default: the data the run was trained on).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// D layer: first, last, or an index (0 is the input layer).
+    #[arg(long, default_value = "last")]
+    pub layer: String,
+    /// Features (channels) of that layer, e.g. 0-5 or 3,17.
+    #[arg(long, default_value = "0-5")]
+    pub features: String,
+    /// Strongest images shown per feature.
+    #[arg(long, default_value_t = 8)]
+    pub top: usize,
+    /// Images scanned for responses (evenly spaced through the training split).
+    #[arg(long, default_value_t = 2000)]
+    pub scan: usize,
+    /// Seed of the randomly initialised D shown beside the trained one.
+    #[arg(long, default_value_t = 0)]
+    pub random_seed: u64,
+    /// Accept data whose stored size or channels differ from the model's, fitting it as
+    /// training would.
+    #[arg(long)]
+    pub convert: bool,
+    /// The figure.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub figure: FigureArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    #[command(flatten)]
+    pub from: CheckpointArgs,
+    /// Boxes around the object: {"boxes": [{"seed": 12, "x": 3, "y": 5, "w": 10, "h": 8}, ...]}
+    /// in image pixels of `dcgan sample --seeds` images.
+    #[arg(long)]
+    pub boxes: PathBuf,
+    /// G layer: second-highest (the paper's), highest, or an index (0 is the 4x4 projection).
+    #[arg(long, default_value = "second-highest")]
+    pub layer: String,
+    /// Samples drawn with and without the maps.
+    #[arg(long, default_value = "0-15")]
+    pub seeds: String,
+    /// L2 penalty of the logistic regression (on standardised activations).
+    #[arg(long, default_value_t = 0.01)]
+    pub l2: f64,
+    /// The figure: samples above, the same z with the maps dropped below.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub figure: FigureArgs,
 }

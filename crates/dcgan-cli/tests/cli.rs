@@ -87,6 +87,8 @@ fn help_lists_the_commands_and_the_papers_defaults() {
         "arithmetic",
         "turn",
         "nearest",
+        "visualize",
+        "forget",
     ] {
         assert!(help.contains(cmd), "{help}");
     }
@@ -767,4 +769,139 @@ fn latent_commands_reject_bad_input_and_write_nothing() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["searched"], 60_000);
     assert!(report["spaces"]["features"].is_null());
+}
+
+#[test]
+fn visualize_and_forget_write_their_figures_and_reject_bad_input() {
+    let (tmp, run) = tiny_run();
+    let r = s(&run);
+    let gbp = tmp.path().join("gbp.png");
+    let out = ok(&[
+        "visualize",
+        "--run",
+        r,
+        "--layer",
+        "last",
+        "--features",
+        "0-2",
+        "--top",
+        "3",
+        "--scan",
+        "50",
+        "--out",
+        s(&gbp),
+    ]);
+    assert!(
+        out.contains("layer 1 (16 features), 3 features x top 3 of 50 images"),
+        "{out}"
+    );
+    let fig = png(&gbp);
+    assert!(
+        fig.width() > 6 * 64 && fig.height() > 6 * 64,
+        "{:?}",
+        fig.dimensions()
+    );
+
+    let boxes = tmp.path().join("boxes.json");
+    std::fs::write(
+        &boxes,
+        r#"{"boxes": [{"seed": 1, "x": 4, "y": 4, "w": 8, "h": 8},
+                      {"seed": 2, "x": 0, "y": 8, "w": 8, "h": 8}]}"#,
+    )
+    .unwrap();
+    let forgotten = tmp.path().join("forget.png");
+    let out = ok(&[
+        "forget",
+        "--run",
+        r,
+        "--boxes",
+        s(&boxes),
+        "--seeds",
+        "0-5",
+        "--out",
+        s(&forgotten),
+    ]);
+    assert!(
+        out.contains("dropped") && out.contains("of 16 feature maps"),
+        "{out}"
+    );
+    assert!(forgotten.is_file());
+
+    let out_png = tmp.path().join("out.png");
+    let o = s(&out_png);
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let outside = write(
+        "outside.json",
+        r#"{"boxes": [{"seed": 1, "x": 10, "y": 0, "w": 8, "h": 4}]}"#,
+    );
+    let empty = write("empty.json", r#"{"boxes": []}"#);
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            vec!["forget", "--run", r, "--boxes", s(&outside), "--out", o],
+            &["outside.json", "outside the 16x16"],
+        ),
+        (
+            vec!["forget", "--run", r, "--boxes", s(&empty), "--out", o],
+            &["empty.json", "empty"],
+        ),
+        (
+            vec![
+                "forget",
+                "--run",
+                r,
+                "--boxes",
+                s(&boxes),
+                "--seeds",
+                "1;2",
+                "--out",
+                o,
+            ],
+            &["--seeds"],
+        ),
+        (
+            vec![
+                "forget",
+                "--run",
+                r,
+                "--boxes",
+                s(&boxes),
+                "--layer",
+                "third",
+                "--out",
+                o,
+            ],
+            &["--layer", "third"],
+        ),
+        (
+            vec!["visualize", "--run", r, "--layer", "9", "--out", o],
+            &["--layer", "`9`"],
+        ),
+        (
+            vec!["visualize", "--run", r, "--features", "14-20", "--out", o],
+            &["--features", "16 features"],
+        ),
+        (
+            vec![
+                "forget",
+                "--run",
+                s(tmp.path()),
+                "--boxes",
+                s(&boxes),
+                "--out",
+                o,
+            ],
+            &["no checkpoint"],
+        ),
+    ];
+    for (args, needles) in cases {
+        let err = fails(&args);
+        for needle in needles {
+            assert!(err.contains(needle), "{args:?}: no `{needle}` in {err}");
+        }
+        assert!(!out_png.exists(), "{args:?} wrote {o}");
+    }
 }

@@ -290,16 +290,8 @@ pub fn along_figure(
         .iter()
         .enumerate()
         .map(|(r, s)| {
-            let cells = (0..cols)
-                .map(|c| {
-                    let k = r * cols + c;
-                    Some(Cell {
-                        image: &images[k * per..(k + 1) * per],
-                        caption: String::new(),
-                    })
-                })
-                .collect();
-            (s.to_string(), cells)
+            let row = &images[r * cols * per..(r + 1) * cols * per];
+            (s.to_string(), cells(row, per, vec![String::new(); cols]))
         })
         .collect();
     Table {
@@ -374,6 +366,110 @@ fn neighbour_cells<'a>(
             found.get(j).map(|n| Cell {
                 image: &images[j * per..(j + 1) * per],
                 caption: format!("{:.2}", n.distance),
+            })
+        })
+        .collect()
+}
+
+/// Canvases side by side, each under its title.
+pub fn side_by_side(panels: &[(String, Canvas)]) -> Canvas {
+    const GAP: u32 = 16;
+    let width = panels.iter().map(|p| p.1.image.width() + GAP).sum::<u32>();
+    let height = LINE_H + 4 + panels.iter().map(|p| p.1.image.height()).max().unwrap_or(0);
+    let mut canvas = Canvas::new(width, height);
+    let mut x = 0;
+    for (title, panel) in panels {
+        canvas.text(x + 6, 2, title);
+        image::imageops::replace(
+            &mut canvas.image,
+            &panel.image,
+            x as i64,
+            (LINE_H + 4) as i64,
+        );
+        x += panel.image.width() + GAP;
+    }
+    canvas
+}
+
+/// One discriminator's guided-backpropagation results (paper Fig. 5, one side).
+pub struct GuidedPanel<'a> {
+    /// The features (channels) shown.
+    pub features: &'a [usize],
+    /// Per feature, its strongest responses (images of `images`).
+    pub responses: &'a [Vec<crate::inside::guided::Response>],
+    /// The scanned images, `[n, c, s, s]`.
+    pub images: &'a [f32],
+    /// Per feature, the maps of its responses scaled to `[-1, 1]`, `[top, c, s, s]`.
+    pub maps: &'a [Vec<f32>],
+}
+
+/// For each feature, a row of its strongest images (captioned with the response) and under it
+/// a row of their guided-backpropagation maps (zero is mid-grey).
+pub fn guided_figure(panel: &GuidedPanel, model: &ModelConfig, zoom: u32) -> Canvas {
+    let per = model.channels * model.image_size * model.image_size;
+    let top = panel.responses.iter().map(Vec::len).max().unwrap_or(0);
+    let mut rows = Vec::new();
+    for (fi, f) in panel.features.iter().enumerate() {
+        let responses = &panel.responses[fi];
+        rows.push((
+            format!("f{f}"),
+            responses
+                .iter()
+                .map(|r| {
+                    Some(Cell {
+                        image: &panel.images[r.image * per..(r.image + 1) * per],
+                        caption: format!("{:.2}", r.value),
+                    })
+                })
+                .collect(),
+        ));
+        let blank = vec![String::new(); responses.len()];
+        rows.push(("gbp".to_string(), cells(&panel.maps[fi], per, blank)));
+    }
+    Table {
+        channels: model.channels,
+        size: model.image_size,
+        zoom,
+        headers: (1..=top).map(|k| format!("top {k}")).collect(),
+        rows,
+    }
+    .render()
+}
+
+/// The paper's Fig. 6 layout: the samples of `seeds` (top row) and the same z drawn with maps
+/// dropped (bottom row).
+pub fn forget_figure(
+    seeds: &[u64],
+    before: &[f32],
+    after: &[f32],
+    dropped: usize,
+    model: &ModelConfig,
+    zoom: u32,
+) -> Canvas {
+    let per = model.channels * model.image_size * model.image_size;
+    let blank = vec![String::new(); seeds.len()];
+    Table {
+        channels: model.channels,
+        size: model.image_size,
+        zoom,
+        headers: seeds.iter().map(u64::to_string).collect(),
+        rows: vec![
+            ("samples".to_string(), cells(before, per, blank.clone())),
+            (format!("-{dropped} maps"), cells(after, per, blank)),
+        ],
+    }
+    .render()
+}
+
+/// One cell per image of `images` (`[n, per]`), captioned in order.
+fn cells(images: &[f32], per: usize, captions: Vec<String>) -> Vec<Option<Cell<'_>>> {
+    captions
+        .into_iter()
+        .enumerate()
+        .map(|(k, caption)| {
+            Some(Cell {
+                image: &images[k * per..(k + 1) * per],
+                caption,
             })
         })
         .collect()

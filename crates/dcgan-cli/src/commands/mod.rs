@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns its arguments into library calls.
 
+mod inside;
 mod interop;
 mod latent;
 mod nearest;
@@ -23,6 +24,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Arithmetic(args) => latent::arithmetic(args),
         Command::Turn(args) => latent::turn(args),
         Command::Nearest(args) => nearest::run(args),
+        Command::Visualize(args) => inside::visualize(args),
+        Command::Forget(args) => inside::forget(args),
     }
 }
 

@@ -1,0 +1,123 @@
+//! `dcgan visualize` and `dcgan forget`: inside the networks (paper sections 6.2 and 6.3.1).
+
+use anyhow::{Result, bail};
+use dcgan::data::{DataSource, Dataset, Split};
+use dcgan::figures::{self, GuidedPanel};
+use dcgan::inside::forget;
+use dcgan::inside::guided::{self, Rule};
+use dcgan::latent::parse_seed_list;
+use dcgan::model::{Discriminator, weights};
+use dcgan::render::default_zoom;
+use dcgan::sample::z_for_seeds;
+
+use super::load_generator;
+use crate::cli::{ForgetArgs, VisualizeArgs};
+
+pub fn visualize(args: VisualizeArgs) -> Result<()> {
+    if args.top == 0 || args.scan == 0 {
+        bail!("invalid --top or --scan: each must be at least 1");
+    }
+    let features: Vec<usize> = parse_seed_list("--features", &args.features)?
+        .into_iter()
+        .map(|f| f as usize)
+        .collect();
+    let device = args
+        .figure
+        .device
+        .parse::<dcgan::device::DeviceChoice>()?
+        .device()?;
+    let checkpoint = args.from.path()?;
+    let (d, config) = dcgan::train::checkpoint::load_discriminator(&checkpoint, &device)?;
+    let model = config.model.clone();
+    let layers = d.blocks.len() + 1;
+    let layer = guided::parse_layer(&args.layer, layers)?;
+    let (channels, _) = guided::layer_shape(&model, layer);
+    if let Some(f) = features.iter().find(|&&f| f >= channels) {
+        bail!(
+            "invalid --features: D's layer {layer} has {channels} features (0-{}), not {f}",
+            channels - 1
+        );
+    }
+    let source: DataSource = match &args.data {
+        Some(d) => d.parse()?,
+        None => config.data.clone(),
+    };
+    dcgan::nearest::check_geometry(&source, &model, &config.data, args.convert)?;
+    let data = Dataset::open(
+        &source,
+        Split::Train,
+        model.image_size,
+        Some(model.channels),
+    )?;
+    let n = args.scan.min(data.len());
+    let idx: Vec<usize> = (0..n).map(|i| i * data.len() / n).collect();
+    let images = data.batch(&idx)?;
+    let random = weights::initialize(Discriminator::new(&model, &device), args.random_seed);
+    let zoom = args.figure.zoom.unwrap_or(default_zoom(model.image_size));
+    let per = model.channels * model.image_size * model.image_size;
+    let mut panels = Vec::new();
+    for (title, net) in [("trained D", &d), ("random D", &random)] {
+        let responses =
+            guided::strongest(net, &model, &images, layer, &features, args.top, &device);
+        let maps: Vec<Vec<f32>> = features
+            .iter()
+            .zip(&responses)
+            .map(|(&f, r)| {
+                let m = guided::maps(net, &model, &images, layer, f, r, Rule::Guided, &device);
+                guided::normalise(&m, per)
+            })
+            .collect();
+        let panel = GuidedPanel {
+            features: &features,
+            responses: &responses,
+            images: &images,
+            maps: &maps,
+        };
+        panels.push((
+            title.to_string(),
+            figures::guided_figure(&panel, &model, zoom),
+        ));
+    }
+    figures::side_by_side(&panels).save(&args.out)?;
+    println!(
+        "layer {layer} ({channels} features), {} features x top {} of {n} images scanned from {source}",
+        features.len(),
+        args.top
+    );
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+pub fn forget(args: ForgetArgs) -> Result<()> {
+    let seeds = parse_seed_list("--seeds", &args.seeds)?;
+    if !(args.l2 >= 0.0 && args.l2.is_finite()) {
+        bail!("invalid --l2: must be a non-negative number");
+    }
+    let (g, model, device) = load_generator(&args.from, &args.figure.device)?;
+    let layer = forget::parse_layer(&args.layer, g.blocks.len())?;
+    let boxes = forget::read_boxes(&args.boxes, model.image_size)?;
+    let examples = forget::examples(&g, &model, layer, &boxes, 0, &device);
+    let fit = forget::fit_logistic(&examples, args.l2, 500);
+    let dropped = forget::maps_to_drop(&fit);
+    let z = z_for_seeds(&seeds, &model);
+    let channels = examples.channels;
+    let before = forget::generate_without(&g, &model, &z, layer, channels, &[], &device);
+    let after = forget::generate_without(&g, &model, &z, layer, channels, &dropped, &device);
+    let zoom = args.figure.zoom.unwrap_or(default_zoom(model.image_size));
+    figures::forget_figure(&seeds, &before, &after, dropped.len(), &model, zoom).save(&args.out)?;
+    let positives = examples.labels.iter().filter(|y| **y > 0.5).count();
+    println!(
+        "layer {layer}: {positives} positions inside {} boxes, {} outside; regression accuracy \
+         {:.1}%",
+        boxes.len(),
+        examples.labels.len() - positives,
+        100.0 * fit.accuracy
+    );
+    println!(
+        "dropped {} of {channels} feature maps: {:?}",
+        dropped.len(),
+        dropped
+    );
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
