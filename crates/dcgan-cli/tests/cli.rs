@@ -452,6 +452,17 @@ fn shared_data() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
 }
 
+/// Each command fails with every needle in its message, and `out` is never written.
+fn refused(cases: Vec<(Vec<&str>, &[&str])>, out: &Path) {
+    for (args, needles) in cases {
+        let err = fails(&args);
+        for needle in needles {
+            assert!(err.contains(needle), "{args:?}: no `{needle}` in {err}");
+        }
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+}
+
 /// A temporary folder holding a tiny run of 2 iterations in `run/`.
 fn tiny_run() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
@@ -740,13 +751,7 @@ fn latent_commands_reject_bad_input_and_write_nothing() {
             &["--data", "28x28 1-channel", "16x16 3-channel", "--convert"],
         ),
     ];
-    for (args, needles) in cases {
-        let err = fails(&args);
-        for needle in needles {
-            assert!(err.contains(needle), "{args:?}: no `{needle}` in {err}");
-        }
-        assert!(!out.exists(), "{args:?} wrote {o}");
-    }
+    refused(cases, &out);
     // With --convert the same data is accepted (and fitted as training would).
     let data = format!("mnist:{}", s(&shared_data().join("mnist")));
     let json = tmp.path().join("nn.json");
@@ -897,11 +902,5 @@ fn visualize_and_forget_write_their_figures_and_reject_bad_input() {
             &["no checkpoint"],
         ),
     ];
-    for (args, needles) in cases {
-        let err = fails(&args);
-        for needle in needles {
-            assert!(err.contains(needle), "{args:?}: no `{needle}` in {err}");
-        }
-        assert!(!out_png.exists(), "{args:?} wrote {o}");
-    }
+    refused(cases, &out_png);
 }

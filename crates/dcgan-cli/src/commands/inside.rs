@@ -1,7 +1,7 @@
 //! `dcgan visualize` and `dcgan forget`: inside the networks (paper sections 6.2 and 6.3.1).
 
 use anyhow::{Result, bail};
-use dcgan::data::{DataSource, Dataset, Split};
+use dcgan::data::{Dataset, Split};
 use dcgan::figures::{self, GuidedPanel};
 use dcgan::inside::forget;
 use dcgan::inside::guided::{self, Rule};
@@ -21,11 +21,7 @@ pub fn visualize(args: VisualizeArgs) -> Result<()> {
         .into_iter()
         .map(|f| f as usize)
         .collect();
-    let device = args
-        .figure
-        .device
-        .parse::<dcgan::device::DeviceChoice>()?
-        .device()?;
+    let device = super::open_device(&args.figure.device)?;
     let checkpoint = args.from.path()?;
     let (d, config) = dcgan::train::checkpoint::load_discriminator(&checkpoint, &device)?;
     let model = config.model.clone();
@@ -38,11 +34,7 @@ pub fn visualize(args: VisualizeArgs) -> Result<()> {
             channels - 1
         );
     }
-    let source: DataSource = match &args.data {
-        Some(d) => d.parse()?,
-        None => config.data.clone(),
-    };
-    dcgan::nearest::check_geometry(&source, &model, &config.data, args.convert)?;
+    let source = super::data_for_run(args.data.as_deref(), &config, args.convert)?;
     let data = Dataset::open(
         &source,
         Split::Train,

@@ -60,8 +60,28 @@ pub fn load_generator(
     from: &CheckpointArgs,
     device: &str,
 ) -> Result<(dcgan::model::Generator, ModelConfig, Device)> {
-    let device = device.parse::<dcgan::device::DeviceChoice>()?.device()?;
+    let device = open_device(device)?;
     let path = from.path()?;
     let (g, config) = dcgan::train::checkpoint::load_generator(&path, &device)?;
     Ok((g, config.model, device))
+}
+
+/// The device named by `--device`.
+pub fn open_device(name: &str) -> Result<Device> {
+    Ok(name.parse::<dcgan::device::DeviceChoice>()?.device()?)
+}
+
+/// The data named by `--data`, or else the run's own, checked to hold images of the model's
+/// size and channels (see [`dcgan::nearest::check_geometry`]).
+pub fn data_for_run(
+    data: Option<&str>,
+    run: &dcgan::train::TrainConfig,
+    convert: bool,
+) -> Result<DataSource> {
+    let source: DataSource = match data {
+        Some(d) => d.parse()?,
+        None => run.data.clone(),
+    };
+    dcgan::nearest::check_geometry(&source, &run.model, &run.data, convert)?;
+    Ok(source)
 }

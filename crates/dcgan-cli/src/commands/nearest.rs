@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
-use dcgan::data::DataSource;
 use dcgan::figures::Neighbours;
 use dcgan::nearest::{self, DistanceSummary, Neighbour};
 use dcgan::render::default_zoom;
@@ -20,19 +19,11 @@ pub fn run(args: NearestArgs) -> Result<()> {
     if args.n == 0 || args.k == 0 || args.chunk == 0 {
         bail!("invalid --n, --k or --chunk: each must be at least 1");
     }
-    let device = args
-        .figure
-        .device
-        .parse::<dcgan::device::DeviceChoice>()?
-        .device()?;
+    let device = super::open_device(&args.figure.device)?;
     let checkpoint = args.from.path()?;
     let (g, config) = dcgan::train::checkpoint::load_generator(&checkpoint, &device)?;
     let model = config.model.clone();
-    let source: DataSource = match &args.data {
-        Some(d) => d.parse()?,
-        None => config.data.clone(),
-    };
-    nearest::check_geometry(&source, &model, &config.data, args.convert)?;
+    let source = super::data_for_run(args.data.as_deref(), &config, args.convert)?;
     let d = if args.pixels_only {
         None
     } else {

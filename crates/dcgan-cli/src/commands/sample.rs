@@ -19,10 +19,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
         bail!("invalid --n: must be at least 1");
     }
     let seeds = args.seeds.as_deref().map(parse_seeds).transpose()?;
-    let device = args
-        .device
-        .parse::<dcgan::device::DeviceChoice>()?
-        .device()?;
+    let device = super::open_device(&args.device)?;
     let path = args.from.path()?;
     let (g, config) = checkpoint::load_generator(&path, &device)?;
     let m = &config.model;
