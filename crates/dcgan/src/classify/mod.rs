@@ -1,5 +1,7 @@
 //! Classification on D's features (paper section 5, SPEC section 3).
 //!
+//! - [`protocol`]: C on a validation split, class-balanced label draws, mean and 1.96 std.
 //! - [`svm`]: the regularised linear L2-SVM, one-vs-rest, by dual coordinate descent.
 
+pub mod protocol;
 pub mod svm;
