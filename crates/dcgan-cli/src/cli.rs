@@ -35,6 +35,11 @@ pub enum Command {
     Visualize(VisualizeArgs),
     /// Forget an object: drop the G feature maps tied to boxes drawn around it (paper Fig. 6).
     Forget(ForgetArgs),
+    /// D's features (every layer max-pooled to 4x4, concatenated) of a data set, as safetensors.
+    Features(FeaturesArgs),
+    /// The paper's feature evaluation: a linear L2-SVM on D's features, C chosen on validation,
+    /// all labels or N per class, beside the same for a randomly initialised D.
+    Classify(ClassifyArgs),
 }
 
 /// The networks' shape.
@@ -412,4 +417,84 @@ pub struct ForgetArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub figure: FigureArgs,
+}
+
+/// Which discriminator's features.
+#[derive(Debug, Args)]
+pub struct FeatureSourceArgs {
+    #[command(flatten)]
+    pub from: CheckpointArgs,
+    /// Use a randomly initialised D (from this seed) instead of the run's.
+    #[arg(long)]
+    pub random_d: Option<u64>,
+    /// Keep D's batch-norm statistics as trained instead of re-estimating them on the training
+    /// images first (the authors re-estimate: D's own mix real and generated batches).
+    #[arg(long)]
+    pub keep_bn: bool,
+    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    #[arg(long, default_value = "flex")]
+    pub device: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    #[command(flatten)]
+    pub d: FeatureSourceArgs,
+    /// Images: mnist:DIR, cifar10:DIR, folder:DIR or builtin (default: the run's).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Which split: train or test.
+    #[arg(long, default_value = "train")]
+    pub split: String,
+    /// Where to write `features` [n, dim] and (for labelled data) `labels` [n].
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Accept data whose stored size or channels differ from the model's.
+    #[arg(long)]
+    pub convert: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    #[command(flatten)]
+    pub d: FeatureSourceArgs,
+    /// Labelled training images (the SVM's training and validation rows).
+    #[arg(long)]
+    pub train: String,
+    /// Labelled test images (default: the test split of --train, where it has one).
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Train on N labels per class (class-balanced random draws) instead of all.
+    #[arg(long)]
+    pub labels_per_class: Option<usize>,
+    /// Draws averaged with --labels-per-class (the authors: 100 on SVHN).
+    #[arg(long, default_value_t = 10)]
+    pub draws: usize,
+    /// Training images held out to choose C.
+    #[arg(long, default_value_t = 10_000)]
+    pub validation: usize,
+    /// Values of C tried on the validation split (the authors' SVHN script: 1e-4 to 1e-2).
+    #[arg(long, value_delimiter = ',', default_value = "0.0001,0.001,0.01")]
+    pub c_grid: Vec<f64>,
+    /// Use at most this many training images (evenly spaced), for quick runs.
+    #[arg(long)]
+    pub max_train: Option<usize>,
+    /// Use at most this many test images (evenly spaced).
+    #[arg(long)]
+    pub max_test: Option<usize>,
+    /// Seed of the validation split and the label draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Seed of the random D evaluated beside the run's (the baseline).
+    #[arg(long, default_value_t = 0)]
+    pub baseline_seed: u64,
+    /// Accept data whose stored size or channels differ from the model's.
+    #[arg(long)]
+    pub convert: bool,
+    /// The result as JSON.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The trained D's test confusion matrix as an image.
+    #[arg(long)]
+    pub confusion: Option<PathBuf>,
 }

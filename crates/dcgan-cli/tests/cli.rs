@@ -89,6 +89,8 @@ fn help_lists_the_commands_and_the_papers_defaults() {
         "nearest",
         "visualize",
         "forget",
+        "features",
+        "classify",
     ] {
         assert!(help.contains(cmd), "{help}");
     }
@@ -903,4 +905,143 @@ fn visualize_and_forget_write_their_figures_and_reject_bad_input() {
         ),
     ];
     refused(cases, &out_png);
+}
+
+#[test]
+fn features_and_classify_end_to_end_and_their_bad_input() {
+    let (tmp, run) = tiny_run();
+    let r = s(&run);
+    let feats = tmp.path().join("feats.safetensors");
+    let out = ok(&[
+        "features",
+        "--run",
+        r,
+        "--split",
+        "test",
+        "--out",
+        s(&feats),
+    ]);
+    // The tiny D (16x16, ndf 8) has layers of 8 and 16 channels: (8 + 16) * 16 features.
+    assert!(out.contains("-> 384 features each"), "{out}");
+    let (t, meta) = dcgan::model::weights::read_safetensors(&feats).unwrap();
+    let n = t["labels"].shape[0];
+    assert_eq!(t["features"].shape, vec![n, 384]);
+    assert!(t["labels"].values.iter().all(|l| (0.0..4.0).contains(l)));
+    assert_eq!(meta["classes"], "disc,square,triangle,ring");
+
+    let json = tmp.path().join("cls.json");
+    let cm = tmp.path().join("cm.png");
+    let out = ok(&[
+        "classify",
+        "--run",
+        r,
+        "--train",
+        "builtin",
+        "--max-train",
+        "600",
+        "--max-test",
+        "200",
+        "--validation",
+        "100",
+        "--labels-per-class",
+        "20",
+        "--draws",
+        "3",
+        "--c-grid",
+        "0.01,1",
+        "--out",
+        s(&json),
+        "--confusion",
+        s(&cm),
+    ]);
+    assert!(
+        out.contains("trained D: test accuracy") && out.contains("random D: test accuracy"),
+        "{out}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for name in ["trained D", "random D"] {
+        let o = &v["results"][name]["outcome"];
+        assert_eq!(o["accuracies"].as_array().unwrap().len(), 3, "{name}");
+        assert_eq!(o["train_size"], 80, "{name}");
+        let mean = o["mean"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&mean), "{name}: {mean}");
+        let total: u64 = o["confusion"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum();
+        assert_eq!(total, 3 * 200);
+    }
+    assert!(cm.is_file());
+
+    // A folder of images without class subfolders has no labels.
+    let flat = tmp.path().join("flat");
+    std::fs::create_dir(&flat).unwrap();
+    for i in 0..3 {
+        image::RgbImage::from_pixel(20, 20, image::Rgb([i * 80, 0, 0]))
+            .save(flat.join(format!("{i}.png")))
+            .unwrap();
+    }
+    let flat_src = format!("folder:{}", s(&flat));
+    let out_json = tmp.path().join("out.json");
+    let o = s(&out_json);
+    refused(
+        vec![
+            (
+                vec![
+                    "classify", "--run", r, "--train", &flat_src, "--test", &flat_src, "--out", o,
+                ],
+                &["has no labels"],
+            ),
+            (
+                vec!["classify", "--run", r, "--train", &flat_src, "--out", o],
+                &["no test split", "--test"],
+            ),
+            (
+                vec![
+                    "classify",
+                    "--run",
+                    r,
+                    "--train",
+                    "builtin",
+                    "--labels-per-class",
+                    "100000",
+                    "--max-train",
+                    "400",
+                    "--validation",
+                    "100",
+                    "--out",
+                    o,
+                ],
+                &["--labels-per-class", "100000"],
+            ),
+            (
+                vec![
+                    "classify", "--run", r, "--train", "builtin", "--c-grid", "0,1", "--out", o,
+                ],
+                &["--c-grid"],
+            ),
+            (
+                vec![
+                    "classify",
+                    "--run",
+                    r,
+                    "--train",
+                    "builtin",
+                    "--validation",
+                    "9000",
+                    "--out",
+                    o,
+                ],
+                &["--validation"],
+            ),
+            (
+                vec!["features", "--run", r, "--split", "dev", "--out", o],
+                &["--split"],
+            ),
+        ],
+        &out_json,
+    );
 }

@@ -7,8 +7,10 @@ use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use burn::tensor::activation::leaky_relu;
+
 use crate::model::weights::NamedTensor;
-use crate::model::{Discriminator, ModelConfig};
+use crate::model::{Discriminator, LEAKY_SLOPE, ModelConfig};
 
 /// Side of the grid each layer is pooled to (paper section 5.1: "a 4 x 4 spatial grid").
 pub const GRID: usize = 4;
@@ -76,6 +78,73 @@ pub fn extract_host(
         out.extend(NamedTensor::from_tensor(extract(d, t)).values);
     }
     out
+}
+
+/// Re-estimates D's batch-norm running statistics on real images, as the authors' feature
+/// script does before extracting (SPEC section 3): D is trained on separate real and fake
+/// batches, so its running statistics mix the two. Each batch of `batch` images is normalised with
+/// its own statistics (training mode, layer by layer), and each layer's running mean and
+/// variance become the average of its batch means and unbiased batch variances over all batches
+/// (PyTorch's cumulative average, `momentum=None`). `next(k)` yields the `k`-th batch
+/// (`[b, c, s, s]` host data in `[-1, 1]`), `None` when done.
+pub fn reestimate_batch_norm(
+    d: Discriminator,
+    config: &ModelConfig,
+    device: &Device,
+    mut next: impl FnMut(usize) -> crate::Result<Option<Vec<f32>>>,
+) -> crate::Result<Discriminator> {
+    let layers = d.blocks.len();
+    let mut sums: Vec<(Vec<f64>, Vec<f64>)> = d
+        .blocks
+        .iter()
+        .map(|b| {
+            let [c] = b.bn.weight.val().dims();
+            (vec![0.0; c], vec![0.0; c])
+        })
+        .collect();
+    let s = config.image_size;
+    let mut batches = 0usize;
+    while let Some(images) = next(batches)? {
+        let n = images.len() / (config.channels * s * s);
+        let x = Tensor::<4>::from_data(TensorData::new(images, [n, config.channels, s, s]), device);
+        let mut a = leaky_relu(d.input.forward(x), LEAKY_SLOPE);
+        for (block, sum) in d.blocks.iter().zip(sums.iter_mut()) {
+            let (z, mean, var) = block.bn.forward_batch_stats(block.conv.forward(a));
+            for (acc, v) in sum.0.iter_mut().zip(NamedTensor::from_tensor(mean).values) {
+                *acc += v as f64;
+            }
+            for (acc, v) in sum.1.iter_mut().zip(NamedTensor::from_tensor(var).values) {
+                *acc += v as f64;
+            }
+            a = leaky_relu(z, LEAKY_SLOPE);
+        }
+        batches += 1;
+    }
+    if batches == 0 {
+        return Ok(d);
+    }
+    Ok(crate::model::weights::replace(d, |path, shape| {
+        let i: usize = path
+            .strip_prefix("blocks.")?
+            .split('.')
+            .next()?
+            .parse()
+            .ok()?;
+        if i >= layers {
+            return None;
+        }
+        let pick = if path.ends_with("bn.running_mean") {
+            &sums[i].0
+        } else if path.ends_with("bn.running_var") {
+            &sums[i].1
+        } else {
+            return None;
+        };
+        Some(NamedTensor {
+            shape: shape.to_vec(),
+            values: pick.iter().map(|v| (v / batches as f64) as f32).collect(),
+        })
+    }))
 }
 
 #[cfg(test)]
@@ -147,6 +216,65 @@ mod tests {
         }
         for (i, (x, y)) in f.iter().zip(&want).enumerate() {
             assert!((x - y).abs() < 1e-5, "feature {i}: {x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn reestimated_statistics_make_inference_match_the_batch() {
+        let device = Device::flex();
+        let config = ModelConfig {
+            image_size: 16,
+            channels: 3,
+            nz: 8,
+            ngf: 4,
+            ndf: 4,
+            kernel: 4,
+            latent: LatentDistribution::Uniform,
+        };
+        let d = weights::initialize(Discriminator::new(&config, &device), 5);
+        let images: Vec<f32> = (0..8 * 3 * 16 * 16)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
+            .collect();
+        let t = || Tensor::<4>::from_data(TensorData::new(images.clone(), [8, 3, 16, 16]), &device);
+        // One batch: the running statistics become that batch's own, so inference mode gives
+        // what training mode gives on it (up to the unbiased/biased variance factor).
+        let batch = images.clone();
+        let mut given = Some(batch);
+        let re = reestimate_batch_norm(d, &config, &device, |_| Ok(given.take())).unwrap();
+        let block = &re.blocks[0];
+        let a = leaky_relu(re.input.forward(t()), LEAKY_SLOPE);
+        let z = block.conv.forward(a);
+        let (train_mode, mean, _) = block.bn.forward_batch_stats(z.clone());
+        let stored = weights::list(&re);
+        assert_eq!(
+            stored["blocks.0.bn.running_mean"].values,
+            NamedTensor::from_tensor(mean).values
+        );
+        let inference = NamedTensor::from_tensor(block.bn.forward(z)).values;
+        let train_mode = NamedTensor::from_tensor(train_mode).values;
+        let diff = inference
+            .iter()
+            .zip(&train_mode)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(diff < 0.02, "{diff}");
+        // Two batches: the average of the two batches' statistics.
+        let halves = [images[..4 * 768].to_vec(), images[4 * 768..].to_vec()];
+        let d = weights::initialize(Discriminator::new(&config, &device), 5);
+        let re2 =
+            reestimate_batch_norm(d, &config, &device, |k| Ok(halves.get(k).cloned())).unwrap();
+        let d = weights::initialize(Discriminator::new(&config, &device), 5);
+        let first = |x: Vec<f32>| {
+            let x = Tensor::<4>::from_data(TensorData::new(x, [4, 3, 16, 16]), &device);
+            let z = d.blocks[0]
+                .conv
+                .forward(leaky_relu(d.input.forward(x), LEAKY_SLOPE));
+            NamedTensor::from_tensor(d.blocks[0].bn.forward_batch_stats(z).1).values
+        };
+        let (m0, m1) = (first(halves[0].clone()), first(halves[1].clone()));
+        let got = &weights::list(&re2)["blocks.0.bn.running_mean"].values;
+        for k in 0..got.len() {
+            assert!((got[k] - (m0[k] + m1[k]) / 2.0).abs() < 1e-6);
         }
     }
 }

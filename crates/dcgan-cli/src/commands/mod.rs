@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns its arguments into library calls.
 
+mod classify;
 mod inside;
 mod interop;
 mod latent;
@@ -26,6 +27,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Nearest(args) => nearest::run(args),
         Command::Visualize(args) => inside::visualize(args),
         Command::Forget(args) => inside::forget(args),
+        Command::Features(args) => classify::features(args),
+        Command::Classify(args) => classify::classify(args),
     }
 }
 

@@ -1,7 +1,11 @@
 //! Classification on D's features (paper section 5, SPEC section 3).
 //!
+//! - [`labelled_features`]: D's features and the labels of a dataset.
 //! - [`protocol`]: C on a validation split, class-balanced label draws, mean and 1.96 std.
 //! - [`svm`]: the regularised linear L2-SVM, one-vs-rest, by dual coordinate descent.
 
+mod extract;
 pub mod protocol;
 pub mod svm;
+
+pub use extract::{labelled_features, reestimate_on};

@@ -86,19 +86,33 @@ fn fit_binary(x: &[f32], y: &[f32], dim: usize, config: &SvmConfig) -> (Vec<f32>
     let mut alpha = vec![0.0f64; n];
     let mut w = vec![0.0f32; dim];
     let mut wb = 0.0f64;
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut index: Vec<usize> = (0..n).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut passes = 0;
+    // Shrinking (LIBLINEAR): a coordinate at zero whose gradient points further out than the
+    // last pass's largest projected gradient leaves the active set until the end.
+    let mut active = n;
+    let mut pg_max_old = f64::INFINITY;
     while passes < config.max_passes {
         passes += 1;
-        order.shuffle(&mut rng);
-        let (mut pg_max, mut pg_min) = (f64::MIN, f64::MAX);
-        for &i in &order {
+        index[..active].shuffle(&mut rng);
+        let (mut pg_max, mut pg_min) = (f64::NEG_INFINITY, f64::INFINITY);
+        let mut s = 0;
+        while s < active {
+            let i = index[s];
             let row = &x[i * dim..(i + 1) * dim];
             let yi = y[i] as f64;
             let margin = dot(&w, row) as f64 + wb * config.bias as f64;
             let g = yi * margin - 1.0 + d_ii * alpha[i];
-            let pg = if alpha[i] == 0.0 { g.min(0.0) } else { g };
+            let mut pg = g;
+            if alpha[i] == 0.0 {
+                if g > pg_max_old {
+                    active -= 1;
+                    index.swap(s, active);
+                    continue;
+                }
+                pg = g.min(0.0);
+            }
             pg_max = pg_max.max(pg);
             pg_min = pg_min.min(pg);
             if pg.abs() > 1e-12 {
@@ -110,10 +124,18 @@ fn fit_binary(x: &[f32], y: &[f32], dim: usize, config: &SvmConfig) -> (Vec<f32>
                 }
                 wb += step as f64 * config.bias as f64;
             }
+            s += 1;
         }
-        if pg_max - pg_min < config.tol {
-            break;
+        if pg_max - pg_min <= config.tol {
+            if active == n {
+                break;
+            }
+            // Converged on the active set: check every coordinate once more.
+            active = n;
+            pg_max_old = f64::INFINITY;
+            continue;
         }
+        pg_max_old = if pg_max <= 0.0 { f64::INFINITY } else { pg_max };
     }
     (w, (wb * config.bias as f64) as f32, passes)
 }

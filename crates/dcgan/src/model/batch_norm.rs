@@ -55,6 +55,26 @@ impl BatchNorm2d {
         self.weight.val().div(var.add_scalar(EPSILON).sqrt())
     }
 
+    /// Normalises `input` with its own batch statistics (training mode) on any device, without
+    /// touching the running statistics; returns the output and the batch's per-channel mean and
+    /// unbiased variance.
+    pub fn forward_batch_stats(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
+        let [b, _, h, w] = input.dims();
+        let n = (b * h * w) as f64;
+        let result = burn::tensor::module::batch_norm_train(
+            input,
+            self.weight.val(),
+            self.bias.val(),
+            EPSILON,
+        );
+        let unbiased = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
+        (
+            result.output,
+            result.mean,
+            result.variance.mul_scalar(unbiased),
+        )
+    }
+
     /// Applies the layer; see the type's documentation for the mode.
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let device = input.device();

@@ -1,6 +1,7 @@
 //! Pictures: sample grids, contact sheets, composed figures, GIFs and loss plots.
 
 mod canvas;
+mod confusion;
 mod gif;
 mod grid;
 mod plot;
@@ -9,6 +10,7 @@ mod table;
 mod text;
 
 pub use canvas::{Canvas, LINE_H, default_zoom, save_rgb, text_width};
+pub use confusion::confusion_image;
 pub use gif::save_gif;
 pub use grid::{grid_image, save_grid};
 pub use plot::{Series, save_plot};
