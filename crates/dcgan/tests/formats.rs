@@ -139,3 +139,72 @@ fn cifar10_binary_batches_read_back_the_images_and_labels() {
     .to_string();
     assert!(err.contains("data_batch_1.bin"), "{err}");
 }
+
+/// Pixel (r, c, ch) of image k in the SVHN fixture (`reference/make_svhn_fixture.py`).
+fn svhn_pixel(r: usize, c: usize, ch: usize, k: usize) -> u8 {
+    ((7 * r + 3 * c + 50 * ch + 11 * k) % 256) as u8
+}
+
+#[test]
+fn svhn_mat_files_plain_and_compressed_give_their_pixels_and_digits() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/svhn");
+    let source = DataSource::Svhn(dir.clone());
+    for (split, n) in [(Split::Train, 12), (Split::Test, 7)] {
+        let ds = Dataset::open(&source, split, 32, None).unwrap();
+        assert_eq!((ds.len(), ds.channels), (n, 3));
+        let all: Vec<usize> = (0..n).collect();
+        let p = ds.pixels(&all).unwrap();
+        // Labels 1-10 become digits, 10 being 0.
+        let want: Vec<u16> = (0..n).map(|k| ((k % 10 + 1) % 10) as u16).collect();
+        assert_eq!(p.labels.unwrap(), want);
+        for k in [0, n - 1] {
+            for (r, c, ch) in [(0, 0, 0), (5, 17, 1), (31, 2, 2), (12, 30, 0)] {
+                let got = p.bytes[k * 3072 + ch * 1024 + r * 32 + c];
+                assert_eq!(
+                    got,
+                    svhn_pixel(r, c, ch, k),
+                    "{split:?} image {k} ({r}, {c}, {ch})"
+                );
+            }
+        }
+        assert_eq!(ds.classes.as_ref().unwrap()[0], "0");
+    }
+    // Fitted to grayscale 16x16 like any source.
+    let small = Dataset::open(&source, Split::Train, 16, Some(1)).unwrap();
+    assert_eq!(small.image_len(), 256);
+
+    // A truncated or foreign file is an error naming it, and it is left as it was.
+    let tmp = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(dir.join("train_32x32.mat")).unwrap();
+    let broken = tmp.path().join("train_32x32.mat");
+    std::fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
+    let err = Dataset::open(
+        &DataSource::Svhn(tmp.path().to_path_buf()),
+        Split::Train,
+        32,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("train_32x32.mat"), "{err}");
+    assert_eq!(std::fs::read(&broken).unwrap().len(), bytes.len() / 2);
+    std::fs::write(&broken, b"MATLAB 5.0 MAT-file, but not really").unwrap();
+    let err = Dataset::open(
+        &DataSource::Svhn(tmp.path().to_path_buf()),
+        Split::Train,
+        32,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("train_32x32.mat"), "{err}");
+    let err = Dataset::open(
+        &DataSource::Svhn(tmp.path().to_path_buf()),
+        Split::Test,
+        32,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("test_32x32.mat"), "{err}");
+}

@@ -40,7 +40,7 @@ pub fn model_config(
 ) -> Result<ModelConfig> {
     let native_small = matches!(
         data,
-        DataSource::Builtin | DataSource::Mnist(_) | DataSource::Cifar10(_)
+        DataSource::Builtin | DataSource::Mnist(_) | DataSource::Cifar10(_) | DataSource::Svhn(_)
     );
     let config = ModelConfig {
         image_size: args

@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use image::{DynamicImage, RgbImage};
 use rayon::prelude::*;
 
-use super::transform::{convert_channels, fit_image};
+use super::transform::fit_rgb_planes;
 use super::{Pixels, Split, source::existing_dir};
 use crate::{Error, Result};
 
@@ -86,17 +85,7 @@ pub(crate) fn load(
         }
         let fitted: Vec<Vec<u8>> = records
             .par_iter()
-            .map(|r| {
-                let planes = &r[1..];
-                if size == 32 {
-                    return convert_channels(planes, 3, channels);
-                }
-                let mut img = RgbImage::new(32, 32);
-                for (i, px) in img.pixels_mut().enumerate() {
-                    *px = image::Rgb([planes[i], planes[1024 + i], planes[2048 + i]]);
-                }
-                fit_image(&DynamicImage::ImageRgb8(img), size, channels)
-            })
+            .map(|r| fit_rgb_planes(&r[1..], 32, size, channels))
             .collect();
         labels.extend(records.iter().map(|r| r[0] as u16));
         bytes.extend(fitted.concat());

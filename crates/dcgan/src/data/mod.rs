@@ -1,7 +1,8 @@
 //! Image data in official formats, scaled to `[-1, 1]` (SPEC section 2: no other preprocessing).
 //!
 //! A source is named as `mnist:DIR` (MNIST or Fashion-MNIST IDX files, raw or `.gz`),
-//! `cifar10:DIR` (the binary batches), `folder:DIR` (images, recursively; first-level
+//! `cifar10:DIR` (the binary batches), `svhn:DIR` (`train_32x32.mat`, `test_32x32.mat`),
+//! `folder:DIR` (images, recursively; first-level
 //! subfolders are class labels) or `builtin` (a synthetic set generated in code).
 //!
 //! [`Dataset`] holds either decoded pixels (IDX, CIFAR-10, builtin) or a list of files decoded on
@@ -13,6 +14,7 @@ mod folder;
 mod idx;
 mod loader;
 mod source;
+mod svhn;
 mod transform;
 
 pub use builtin::CLASSES as BUILTIN_CLASSES;
@@ -73,6 +75,10 @@ impl Dataset {
             }
             DataSource::Cifar10(dir) => {
                 let (pixels, classes) = cifar::load(dir, split, size, channels)?;
+                (Storage::Memory(pixels), Some(classes))
+            }
+            DataSource::Svhn(dir) => {
+                let (pixels, classes) = svhn::load(dir, split, size, channels)?;
                 (Storage::Memory(pixels), Some(classes))
             }
             DataSource::Folder(dir) => {

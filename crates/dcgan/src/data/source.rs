@@ -18,13 +18,15 @@ pub enum Split {
     Test,
 }
 
-/// Where images come from: `mnist:DIR`, `cifar10:DIR`, `folder:DIR` or `builtin`.
+/// Where images come from: `mnist:DIR`, `cifar10:DIR`, `svhn:DIR`, `folder:DIR` or `builtin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataSource {
     /// MNIST or Fashion-MNIST IDX files (raw or gzipped) in a folder.
     Mnist(PathBuf),
     /// CIFAR-10 binary batches (`data_batch_*.bin`, `test_batch.bin`) in a folder.
     Cifar10(PathBuf),
+    /// SVHN's `train_32x32.mat` / `test_32x32.mat` in a folder.
+    Svhn(PathBuf),
     /// A folder of images, searched recursively.
     Folder(PathBuf),
     /// A deterministic synthetic image set generated in code (no download).
@@ -35,7 +37,10 @@ impl DataSource {
     /// The folder, if the source has one.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            DataSource::Mnist(p) | DataSource::Cifar10(p) | DataSource::Folder(p) => Some(p),
+            DataSource::Mnist(p)
+            | DataSource::Cifar10(p)
+            | DataSource::Svhn(p)
+            | DataSource::Folder(p) => Some(p),
             DataSource::Builtin => None,
         }
     }
@@ -45,7 +50,7 @@ impl DataSource {
     pub fn native_size(&self) -> Option<usize> {
         match self {
             DataSource::Mnist(_) => Some(28),
-            DataSource::Cifar10(_) => Some(32),
+            DataSource::Cifar10(_) | DataSource::Svhn(_) => Some(32),
             _ => None,
         }
     }
@@ -74,6 +79,7 @@ impl fmt::Display for DataSource {
         match self {
             DataSource::Mnist(p) => write!(f, "mnist:{}", p.display()),
             DataSource::Cifar10(p) => write!(f, "cifar10:{}", p.display()),
+            DataSource::Svhn(p) => write!(f, "svhn:{}", p.display()),
             DataSource::Folder(p) => write!(f, "folder:{}", p.display()),
             DataSource::Builtin => f.write_str("builtin"),
         }
@@ -90,7 +96,7 @@ impl FromStr for DataSource {
         let bad = |m: String| Error::option("--data", m);
         let (kind, dir) = s.split_once(':').ok_or_else(|| {
             bad(format!(
-                "`{s}`: expected mnist:DIR, cifar10:DIR, folder:DIR or builtin"
+                "`{s}`: expected mnist:DIR, cifar10:DIR, svhn:DIR, folder:DIR or builtin"
             ))
         })?;
         let path = PathBuf::from(dir);
@@ -100,10 +106,11 @@ impl FromStr for DataSource {
         let source = match kind {
             "mnist" | "fashion-mnist" => DataSource::Mnist(path),
             "cifar10" => DataSource::Cifar10(path),
+            "svhn" => DataSource::Svhn(path),
             "folder" => DataSource::Folder(path),
             _ => {
                 return Err(bad(format!(
-                    "unknown kind `{kind}` in `{s}`; expected mnist, cifar10, folder or builtin"
+                    "unknown kind `{kind}` in `{s}`; expected mnist, cifar10, svhn, folder or builtin"
                 )));
             }
         };
@@ -139,7 +146,13 @@ mod tests {
 
     #[test]
     fn parses_each_kind_and_round_trips() {
-        for text in ["mnist:/d/m", "cifar10:c", "folder:./imgs", "builtin"] {
+        for text in [
+            "mnist:/d/m",
+            "cifar10:c",
+            "svhn:/s",
+            "folder:./imgs",
+            "builtin",
+        ] {
             let s: DataSource = text.parse().unwrap();
             assert_eq!(s.to_string(), text);
             let json = serde_json::to_string(&s).unwrap();

@@ -42,6 +42,20 @@ pub fn to_unit_range(bytes: &[u8]) -> Vec<f32> {
 }
 
 /// Converts `[c, s, s]` planes from 1 to 3 channels or 3 to 1 (ITU-R 601 luma, as `image` does).
+/// An RGB image stored as three `side` x `side` planes (R, G, B, row-major), fitted to `size` and
+/// `channels` like every other image.
+pub(crate) fn fit_rgb_planes(planes: &[u8], side: usize, size: usize, channels: usize) -> Vec<u8> {
+    if size == side {
+        return convert_channels(planes, 3, channels);
+    }
+    let plane = side * side;
+    let mut img = image::RgbImage::new(side as u32, side as u32);
+    for (i, px) in img.pixels_mut().enumerate() {
+        *px = image::Rgb([planes[i], planes[plane + i], planes[2 * plane + i]]);
+    }
+    fit_image(&DynamicImage::ImageRgb8(img), size, channels)
+}
+
 pub(crate) fn convert_channels(planes: &[u8], from: usize, to: usize) -> Vec<u8> {
     if from == to {
         return planes.to_vec();
