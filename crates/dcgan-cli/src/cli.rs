@@ -71,7 +71,7 @@ pub struct ModelArgs {
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Training images: builtin, mnist:DIR, cifar10:DIR or folder:DIR.
+    /// Training images: builtin, mnist:DIR, cifar10:DIR, svhn:DIR or folder:DIR.
     #[arg(long, default_value = "builtin")]
     pub data: String,
     /// New run folder (config, metrics, grids, checkpoints).
@@ -440,7 +440,7 @@ pub struct FeatureSourceArgs {
 pub struct FeaturesArgs {
     #[command(flatten)]
     pub d: FeatureSourceArgs,
-    /// Images: mnist:DIR, cifar10:DIR, folder:DIR or builtin (default: the run's).
+    /// Images: mnist:DIR, cifar10:DIR, svhn:DIR, folder:DIR or builtin (default: the run's).
     #[arg(long)]
     pub data: Option<String>,
     /// Which split: train or test.
@@ -488,6 +488,13 @@ pub struct ClassifyArgs {
     /// Seed of the random D evaluated beside the run's (the baseline).
     #[arg(long, default_value_t = 0)]
     pub baseline_seed: u64,
+    /// Also train D's architecture purely supervised on each draw's labelled images (the
+    /// paper's supervised baseline), the epoch chosen on the validation split.
+    #[arg(long)]
+    pub supervised: bool,
+    /// Epochs of the supervised baseline.
+    #[arg(long, default_value_t = 30)]
+    pub supervised_epochs: usize,
     /// Accept data whose stored size or channels differ from the model's.
     #[arg(long)]
     pub convert: bool,

@@ -949,6 +949,9 @@ fn features_and_classify_end_to_end_and_their_bad_input() {
         "3",
         "--c-grid",
         "0.01,1",
+        "--supervised",
+        "--supervised-epochs",
+        "2",
         "--out",
         s(&json),
         "--confusion",
@@ -974,6 +977,16 @@ fn features_and_classify_end_to_end_and_their_bad_input() {
             .sum();
         assert_eq!(total, 3 * 200);
     }
+    let sup = &v["results"]["supervised"];
+    assert_eq!(sup["accuracies"].as_array().unwrap().len(), 3);
+    assert!(
+        sup["best_epochs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| [1, 2].contains(&e.as_u64().unwrap()))
+    );
+    assert!(out.contains("supervised: test accuracy"), "{out}");
     assert!(cm.is_file());
 
     // A folder of images without class subfolders has no labels.

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
-use dcgan::classify::protocol::{Labelled, ProtocolConfig, evaluate};
-use dcgan::classify::svm::SvmConfig;
+use dcgan::classify::protocol::{Labelled, ProtocolConfig, evaluate, mean_and_spread, plan};
+use dcgan::classify::supervised::{self, SupervisedConfig};
+use dcgan::classify::svm::{SvmConfig, accuracy};
 use dcgan::classify::{labelled_features, reestimate_on};
 use dcgan::data::{DataSource, Dataset, Split};
 use dcgan::model::weights::{self, NamedTensor, Tensors};
@@ -185,6 +186,7 @@ pub fn classify(args: ClassifyArgs) -> Result<()> {
     let random = weights::initialize(Discriminator::new(&model, &device), args.baseline_seed);
     let mut results = BTreeMap::new();
     let mut trained_confusion = None;
+    let mut train_labels: Option<Vec<u16>> = None;
     for (name, net) in [("trained D", d), ("random D", random)] {
         let started = std::time::Instant::now();
         let net = if args.d.keep_bn {
@@ -195,6 +197,7 @@ pub fn classify(args: ClassifyArgs) -> Result<()> {
         let net = &net;
         let tr = features_of(net, &model, &train, &train_idx, &device, name)?;
         let te = features_of(net, &model, &test, &test_idx, &device, name)?;
+        train_labels.get_or_insert_with(|| tr.labels.clone());
         let extract_s = started.elapsed().as_secs_f64();
         let started = std::time::Instant::now();
         let outcome = evaluate(&tr, &te, classes.len(), &protocol)?;
@@ -215,6 +218,61 @@ pub fn classify(args: ClassifyArgs) -> Result<()> {
         results.insert(
             name.to_string(),
             json!({"outcome": outcome, "extract_seconds": extract_s, "fit_seconds": fit_s}),
+        );
+    }
+    if args.supervised {
+        let labels = train_labels.as_deref().unwrap_or_default();
+        let plan = plan(labels, classes.len(), &protocol)?;
+        let started = std::time::Instant::now();
+        let pick = |rows: &[usize]| -> dcgan::Result<(Vec<f32>, Vec<u16>)> {
+            let idx: Vec<usize> = rows.iter().map(|&i| train_idx[i]).collect();
+            let p = train.pixels(&idx)?;
+            Ok((
+                dcgan::data::to_unit_range(&p.bytes),
+                p.labels.unwrap_or_default(),
+            ))
+        };
+        let (val_x, val_y) = pick(&plan.validation)?;
+        let test_p = test.pixels(&test_idx)?;
+        let (test_x, test_y) = (
+            dcgan::data::to_unit_range(&test_p.bytes),
+            test_p.labels.unwrap_or_default(),
+        );
+        let mut accuracies = Vec::new();
+        let mut epochs = Vec::new();
+        for (k, draw) in plan.draws.iter().enumerate() {
+            let (x, y) = pick(draw)?;
+            let config = SupervisedConfig {
+                epochs: args.supervised_epochs,
+                seed: args.seed.wrapping_add(k as u64),
+                ..SupervisedConfig::default()
+            };
+            let c = supervised::train(
+                &model,
+                classes.len(),
+                &x,
+                &y,
+                &val_x,
+                &val_y,
+                &config,
+                &device,
+            );
+            accuracies.push(accuracy(&c.predict(&test_x, &model, &device), &test_y));
+            epochs.push(c.epoch);
+        }
+        let (mean, spread) = mean_and_spread(&accuracies);
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "supervised: test accuracy {:.2}% +- {:.2} (D's architecture on the labels alone, \
+             {} draw(s), best epochs {epochs:?}; {seconds:.0} s)",
+            100.0 * mean,
+            100.0 * spread,
+            accuracies.len()
+        );
+        results.insert(
+            "supervised".to_string(),
+            json!({"accuracies": accuracies, "mean": mean, "spread": spread,
+                   "best_epochs": epochs, "epochs": args.supervised_epochs, "seconds": seconds}),
         );
     }
     let value = json!({

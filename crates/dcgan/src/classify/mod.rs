@@ -2,10 +2,12 @@
 //!
 //! - [`labelled_features`]: D's features and the labels of a dataset.
 //! - [`protocol`]: C on a validation split, class-balanced label draws, mean and 1.96 std.
+//! - [`supervised`]: the same architecture trained on the labels alone (the baseline).
 //! - [`svm`]: the regularised linear L2-SVM, one-vs-rest, by dual coordinate descent.
 
 mod extract;
 pub mod protocol;
+pub mod supervised;
 pub mod svm;
 
 pub use extract::{labelled_features, reestimate_on};

@@ -186,6 +186,35 @@ pub struct Outcome {
     pub train_size: usize,
 }
 
+/// Which training rows the protocol uses: the validation rows, and the rows of each draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Rows held out to choose `C` (or, for the supervised baseline, the epoch).
+    pub validation: Vec<usize>,
+    /// The training rows of each draw (one draw of all remaining rows without
+    /// `labels_per_class`).
+    pub draws: Vec<Vec<usize>>,
+}
+
+/// The validation split and the draws for training rows labelled `labels`.
+pub fn plan(labels: &[u16], classes: usize, config: &ProtocolConfig) -> Result<Plan> {
+    let (rest, validation) = validation_split(labels.len(), config.validation, config.seed)?;
+    let draws = match config.labels_per_class {
+        None => vec![rest],
+        Some(n) => {
+            let rest_labels: Vec<u16> = rest.iter().map(|&i| labels[i]).collect();
+            (0..config.draws.max(1) as u64)
+                .map(|d| {
+                    let picked =
+                        class_balanced(&rest_labels, classes, n, config.seed.wrapping_add(d))?;
+                    Ok(picked.into_iter().map(|i| rest[i]).collect())
+                })
+                .collect::<Result<_>>()?
+        }
+    };
+    Ok(Plan { validation, draws })
+}
+
 /// Runs the protocol: split off validation, choose `C` (on a draw of the remaining training rows
 /// when `labels_per_class` is set), then train and test on each draw. `test` is not looked at
 /// until `C` is chosen.
@@ -204,31 +233,21 @@ pub fn evaluate(
             ),
         ));
     }
-    let (rest, val) = validation_split(train.len(), config.validation, config.seed)?;
-    let rest = train.subset(&rest);
-    let val = train.subset(&val);
-    let draw = |d: u64| -> Result<Labelled> {
-        Ok(match config.labels_per_class {
-            Some(n) => rest.subset(&class_balanced(
-                &rest.labels,
-                classes,
-                n,
-                config.seed.wrapping_add(d),
-            )?),
-            None => rest.clone(),
-        })
-    };
-    let selection = select_c(&draw(0)?, &val, classes, &config.c_grid, &config.svm)?;
-    let draws = if config.labels_per_class.is_some() {
-        config.draws.max(1)
-    } else {
-        1
-    };
+    let plan = plan(&train.labels, classes, config)?;
+    let val = train.subset(&plan.validation);
+    let selection = select_c(
+        &train.subset(&plan.draws[0]),
+        &val,
+        classes,
+        &config.c_grid,
+        &config.svm,
+    )?;
+    let draws = plan.draws.len();
     let mut accuracies = Vec::with_capacity(draws);
     let mut confusion_sum = vec![0u64; classes * classes];
     let mut train_size = 0;
-    for d in 0..draws as u64 {
-        let part = draw(d)?;
+    for indices in &plan.draws {
+        let part = train.subset(indices);
         train_size = part.len();
         let svm = LinearSvm::fit(
             &part.features,

@@ -67,7 +67,7 @@ pub(crate) fn load(
         .iter()
         .enumerate()
         .map(|(i, &l)| match l {
-            l if l == 10.0 => Ok(0),
+            10.0 => Ok(0),
             l if (1.0..=9.0).contains(&l) && l.fract() == 0.0 => Ok(l as u16),
             l => Err(bad(format!("image {i} has label {l}, not 1-10"))),
         })
