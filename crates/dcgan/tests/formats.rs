@@ -175,36 +175,20 @@ fn svhn_mat_files_plain_and_compressed_give_their_pixels_and_digits() {
 
     // A truncated or foreign file is an error naming it, and it is left as it was.
     let tmp = tempfile::tempdir().unwrap();
+    let error = |split| {
+        Dataset::open(&DataSource::Svhn(tmp.path().to_path_buf()), split, 32, None)
+            .unwrap_err()
+            .to_string()
+    };
     let bytes = std::fs::read(dir.join("train_32x32.mat")).unwrap();
     let broken = tmp.path().join("train_32x32.mat");
     std::fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
-    let err = Dataset::open(
-        &DataSource::Svhn(tmp.path().to_path_buf()),
-        Split::Train,
-        32,
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    let err = error(Split::Train);
     assert!(err.contains("train_32x32.mat"), "{err}");
     assert_eq!(std::fs::read(&broken).unwrap().len(), bytes.len() / 2);
     std::fs::write(&broken, b"MATLAB 5.0 MAT-file, but not really").unwrap();
-    let err = Dataset::open(
-        &DataSource::Svhn(tmp.path().to_path_buf()),
-        Split::Train,
-        32,
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    let err = error(Split::Train);
     assert!(err.contains("train_32x32.mat"), "{err}");
-    let err = Dataset::open(
-        &DataSource::Svhn(tmp.path().to_path_buf()),
-        Split::Test,
-        32,
-        None,
-    )
-    .unwrap_err()
-    .to_string();
+    let err = error(Split::Test);
     assert!(err.contains("test_32x32.mat"), "{err}");
 }

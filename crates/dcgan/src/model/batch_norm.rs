@@ -88,26 +88,18 @@ impl BatchNorm2d {
                 EPSILON,
             );
         }
-        let [b, _, h, w] = input.dims();
-        let n = (b * h * w) as f64;
-        let result = burn::tensor::module::batch_norm_train(
-            input,
-            self.weight.val(),
-            self.bias.val(),
-            EPSILON,
-        );
-        let unbiased = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
+        let (output, batch_mean, batch_var) = self.forward_batch_stats(input);
         let mean = self.running_mean.value_sync().to_device(&device);
         let var = self.running_var.value_sync().to_device(&device);
         let mean = mean
             .mul_scalar(1.0 - MOMENTUM)
-            .add(result.mean.detach().mul_scalar(MOMENTUM));
+            .add(batch_mean.detach().mul_scalar(MOMENTUM));
         let var = var
             .mul_scalar(1.0 - MOMENTUM)
-            .add(result.variance.detach().mul_scalar(MOMENTUM * unbiased));
+            .add(batch_var.detach().mul_scalar(MOMENTUM));
         self.running_mean.update(mean.detach());
         self.running_var.update(var.detach());
-        result.output
+        output
     }
 }
 
