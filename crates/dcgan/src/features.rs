@@ -5,7 +5,7 @@
 
 use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
 use burn::tensor::activation::leaky_relu;
 
@@ -67,14 +67,7 @@ pub fn extract_host(
     let mut out = Vec::with_capacity(n * feature_dimension(config));
     for start in (0..n).step_by(batch.max(1)) {
         let end = (start + batch.max(1)).min(n);
-        let s = config.image_size;
-        let t = Tensor::<4>::from_data(
-            TensorData::new(
-                images[start * per..end * per].to_vec(),
-                [end - start, config.channels, s, s],
-            ),
-            device,
-        );
+        let t = config.image_tensor(images[start * per..end * per].to_vec(), device);
         out.extend(NamedTensor::from_tensor(extract(d, t)).values);
     }
     out
@@ -102,11 +95,9 @@ pub fn reestimate_batch_norm(
             (vec![0.0; c], vec![0.0; c])
         })
         .collect();
-    let s = config.image_size;
     let mut batches = 0usize;
     while let Some(images) = next(batches)? {
-        let n = images.len() / (config.channels * s * s);
-        let x = Tensor::<4>::from_data(TensorData::new(images, [n, config.channels, s, s]), device);
+        let x = config.image_tensor(images, device);
         let mut a = leaky_relu(d.input.forward(x), LEAKY_SLOPE);
         for (block, sum) in d.blocks.iter().zip(sums.iter_mut()) {
             let (z, mean, var) = block.bn.forward_batch_stats(block.conv.forward(a));
@@ -151,6 +142,7 @@ pub fn reestimate_batch_norm(
 mod tests {
     use super::*;
     use crate::model::{LatentDistribution, weights};
+    use burn::tensor::TensorData;
 
     #[test]
     fn pooling_takes_the_max_of_each_window() {

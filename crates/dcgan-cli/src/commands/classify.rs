@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use dcgan::classify::protocol::{Labelled, ProtocolConfig, evaluate, mean_and_spread, plan};
 use dcgan::classify::supervised::{self, SupervisedConfig};
 use dcgan::classify::svm::{SvmConfig, accuracy};
-use dcgan::classify::{labelled_features, reestimate_on};
+use dcgan::classify::{dataset_features, labelled_features, reestimate_on};
 use dcgan::data::{DataSource, Dataset, Split};
 use dcgan::model::weights::{self, NamedTensor, Tensors};
 use dcgan::model::{Discriminator, ModelConfig};
@@ -92,19 +92,9 @@ pub fn features(args: FeaturesArgs) -> Result<()> {
     };
     let dim = dcgan::features::feature_dimension(&model);
     let b = bar(all.len(), "features");
-    let mut values = Vec::with_capacity(all.len() * dim);
-    let mut labels: Option<Vec<f32>> = data.classes.as_ref().map(|_| Vec::new());
-    for part in all.chunks(1024) {
-        let pixels = data.pixels(part)?;
-        let images = dcgan::data::to_unit_range(&pixels.bytes);
-        values.extend(dcgan::features::extract_host(
-            &d, &images, &model, 256, &device,
-        ));
-        if let (Some(l), Some(new)) = (labels.as_mut(), pixels.labels) {
-            l.extend(new.iter().map(|v| *v as f32));
-        }
-        b.set_position((values.len() / dim) as u64);
-    }
+    let (values, labels) = dataset_features(&d, &model, &data, &all, &device, |done, _| {
+        b.set_position(done as u64)
+    })?;
     b.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let n = all.len();
@@ -121,7 +111,7 @@ pub fn features(args: FeaturesArgs) -> Result<()> {
             "labels".into(),
             NamedTensor {
                 shape: vec![n],
-                values: l,
+                values: l.iter().map(|v| *v as f32).collect(),
             },
         );
     }

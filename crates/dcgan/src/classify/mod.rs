@@ -10,4 +10,4 @@ pub mod protocol;
 pub mod supervised;
 pub mod svm;
 
-pub use extract::{labelled_features, reestimate_on};
+pub use extract::{dataset_features, labelled_features, reestimate_on};

@@ -60,15 +60,6 @@ fn logits(net: &Discriminator, images: Tensor<4>, classes: usize) -> Tensor<2> {
     net.output.forward(last).reshape([b, classes])
 }
 
-fn tensor(images: &[f32], model: &ModelConfig, device: &Device) -> Tensor<4> {
-    let s = model.image_size;
-    let n = images.len() / (model.channels * s * s);
-    Tensor::from_data(
-        TensorData::new(images.to_vec(), [n, model.channels, s, s]),
-        device,
-    )
-}
-
 impl Classifier {
     /// The class of largest logit for each image (`[n, c, s, s]` host data in `[-1, 1]`).
     pub fn predict(&self, images: &[f32], model: &ModelConfig, device: &Device) -> Vec<u16> {
@@ -77,7 +68,7 @@ impl Classifier {
         for chunk in images.chunks(256 * per) {
             let l = NamedTensor::from_tensor(logits(
                 &self.net,
-                tensor(chunk, model, device),
+                model.image_tensor(chunk.to_vec(), device),
                 self.classes,
             ));
             out.extend(l.values.chunks(self.classes).map(|row| {
@@ -132,7 +123,7 @@ pub fn train(
             }
             let target =
                 Tensor::<2>::from_data(TensorData::new(onehot, [batch.len(), classes]), &ad);
-            let logp = log_softmax(logits(&net, tensor(&x, model, &ad), classes), 1);
+            let logp = log_softmax(logits(&net, model.image_tensor(x, &ad), classes), 1);
             let loss = logp.mul(target).sum().neg().div_scalar(batch.len() as f64);
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = adam.step(net, grads);

@@ -182,13 +182,7 @@ pub fn strongest(
     let mut best: Vec<Vec<Response>> = vec![Vec::new(); features.len()];
     for start in (0..n).step_by(BATCH) {
         let end = (start + BATCH).min(n);
-        let x = Tensor::<4>::from_data(
-            TensorData::new(
-                images[start * per..end * per].to_vec(),
-                [end - start, config.channels, s, s],
-            ),
-            device,
-        );
+        let x = config.image_tensor(images[start * per..end * per].to_vec(), device);
         let a = NamedTensor::from_tensor(layer_activations(d, x, layer));
         let (c, side) = (a.shape[1], a.shape[2]);
         for (fi, &f) in features.iter().enumerate() {
@@ -236,10 +230,7 @@ pub fn maps(
         .iter()
         .flat_map(|r| images[r.image * per..(r.image + 1) * per].iter().copied())
         .collect();
-    let x = Tensor::<4>::from_data(
-        TensorData::new(chosen, [responses.len(), config.channels, s, s]),
-        device,
-    );
+    let x = config.image_tensor(chosen, device);
     let (c, side) = layer_shape(config, layer);
     let units: Vec<(usize, usize, usize)> = responses.iter().map(|r| (feature, r.y, r.x)).collect();
     let grad = unit_gradient(&units, c, side, device);

@@ -75,6 +75,21 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// Host images (`[n, channels, image_size, image_size]` row-major, values in `[-1, 1]`) as
+    /// a tensor on `device`.
+    pub fn image_tensor(
+        &self,
+        images: Vec<f32>,
+        device: &burn::tensor::Device,
+    ) -> burn::tensor::Tensor<4> {
+        let s = self.image_size;
+        let n = images.len() / (self.channels * s * s);
+        burn::tensor::Tensor::from_data(
+            burn::tensor::TensorData::new(images, [n, self.channels, s, s]),
+            device,
+        )
+    }
+
     /// Checks every field, naming the offending flag.
     pub fn validate(&self) -> Result<()> {
         if self.strided_layers().is_none() {
