@@ -40,6 +40,9 @@ pub enum Command {
     /// The paper's feature evaluation: a linear L2-SVM on D's features, C chosen on validation,
     /// all labels or N per class, beside the same for a randomly initialised D.
     Classify(ClassifyArgs),
+    /// Images per second of a training iteration, of sampling and of the data pipeline, for
+    /// PyTorch's `examples/dcgan` model (nz 100, ngf = ndf = 64, RGB).
+    Bench(BenchArgs),
 }
 
 /// The networks' shape.
@@ -504,4 +507,43 @@ pub struct ClassifyArgs {
     /// The trained D's test confusion matrix as an image.
     #[arg(long)]
     pub confusion: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// What to measure: train (one D step on real + fake, then one G step), sample (G in
+    /// inference mode) and data (decode + resize + centre crop + scale of --data's images).
+    #[arg(long, value_delimiter = ',', default_value = "train,sample,data")]
+    pub what: Vec<String>,
+    /// Image sizes of the model (train and sample).
+    #[arg(long, value_delimiter = ',', default_value = "32,64")]
+    pub image_sizes: Vec<usize>,
+    /// Batch sizes (train and sample).
+    #[arg(long, value_delimiter = ',', default_value = "64,128")]
+    pub batch_sizes: Vec<usize>,
+    /// Untimed repetitions before the timed ones.
+    #[arg(long, default_value_t = 2)]
+    pub warmup: usize,
+    /// Timed repetitions of each configuration.
+    #[arg(long, default_value_t = 10)]
+    pub iters: usize,
+    /// Compute threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    #[arg(long, default_value = "flex")]
+    pub device: String,
+    /// Images for the data pipeline (e.g. folder:DIR of CelebA JPEGs). Without it, `data` is
+    /// skipped.
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Side the pipeline fits images to.
+    #[arg(long, default_value_t = 64)]
+    pub data_size: usize,
+    /// Images decoded per repetition of the pipeline.
+    #[arg(long, default_value_t = 1000)]
+    pub data_images: usize,
+    /// Also write every figure as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }

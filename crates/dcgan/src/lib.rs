@@ -8,6 +8,7 @@
 //!   built-in synthetic set), scaled to `[-1, 1]`, with a background prefetching loader.
 //! - [`train`]: the adversarial training loop (SPEC section 2), Adam, checkpoints and resume.
 //! - [`latent`]: latent vectors drawn on the host from seeds; walks and vector arithmetic.
+//! - [`bench`]: throughput of training, sampling and the data pipeline (`dcgan bench`).
 //! - [`classify`]: the linear L2-SVM on D features (representation learning).
 //! - [`features`]: the discriminator as a feature extractor (layers pooled to 4x4).
 //! - [`figures`]: the walk, arithmetic, turn and nearest-neighbour figures.
@@ -16,6 +17,7 @@
 //! - [`render`]: image grids, contact sheets, figure tables, GIFs and loss plots.
 //! - [`run`]: the run folder layout.
 
+pub mod bench;
 pub mod classify;
 pub mod data;
 pub mod device;

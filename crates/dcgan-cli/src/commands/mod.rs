@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns its arguments into library calls.
 
+mod bench;
 mod classify;
 mod inside;
 mod interop;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Forget(args) => inside::forget(args),
         Command::Features(args) => classify::features(args),
         Command::Classify(args) => classify::classify(args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 
