@@ -2,6 +2,7 @@
 //!
 //! These operations power neural network modules like convolutions and pooling.
 
+use crate::ops::conv_weight_grad::{WeightGradShape, weight_grad_f32};
 use crate::ops::{conv, conv_transpose, deform_conv, interpolate, pool};
 use crate::{Flex, FlexTensor, Layout};
 use burn_backend::{
@@ -13,7 +14,7 @@ use burn_backend::{
     },
     tensor::{BoolTensor, FloatTensor, IntTensor},
 };
-use burn_std::{Bytes, IntDType, Shape};
+use burn_std::{Bytes, IntDType, Shape, Slice};
 use bytemuck::Pod;
 
 /// Cast a tensor from half-precision type E to f32.
@@ -42,7 +43,148 @@ pub(crate) fn cast_from_f32<E: Element + Pod + Copy>(
     FlexTensor::new(bytes, Layout::contiguous(shape), E::dtype())
 }
 
+/// The weight gradient by [`weight_grad_f32`] when it applies (f32, one group, no dilation):
+/// `img` `[b, c_img, h, w]`, `g` `[b, c_g, ho, wo]`, the result shaped `weight_shape`.
+fn fast_weight_grad(
+    img: &FlexTensor,
+    g: &FlexTensor,
+    weight_shape: Shape,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    pad: [usize; 2],
+) -> FlexTensor {
+    let img = img.to_contiguous();
+    let g = g.to_contiguous();
+    let [batch, c_img, h, w]: [usize; 4] = img.layout().shape().dims();
+    let [_, c_g, ho, wo]: [usize; 4] = g.layout().shape().dims();
+    let grad = weight_grad_f32(
+        img.storage::<f32>(),
+        g.storage::<f32>(),
+        WeightGradShape {
+            batch,
+            c_img,
+            h,
+            w,
+            c_g,
+            ho,
+            wo,
+            kernel,
+            stride,
+            pad,
+        },
+    );
+    FlexTensor::new(
+        Bytes::from_elems(grad),
+        Layout::contiguous(weight_shape),
+        DType::F32,
+    )
+}
+
+/// The generic weight gradient, group by group: `per_group(img_g, g_g)` returns the gradient
+/// with its first two axes swapped (`[c_img_g, c_g_g, ..]`), possibly larger than the kernel.
+fn grouped_weight_grad(
+    img: FlexTensor,
+    g: FlexTensor,
+    weight_shape: Shape,
+    groups: usize,
+    per_group: impl Fn(FlexTensor, FlexTensor) -> FlexTensor,
+) -> FlexTensor {
+    let img_c = img.shape()[1] / groups;
+    let g_c = g.shape()[1] / groups;
+    let channels = |t: &FlexTensor, c: usize, i: usize| {
+        let dims = t.shape();
+        let mut slices: Vec<Slice> = (0..4).map(|d| Slice::from(0..dims[d])).collect();
+        slices[1] = Slice::from(i * c..(i + 1) * c);
+        Flex::float_slice(t.clone(), &slices)
+    };
+    let parts: Vec<FlexTensor> = (0..groups)
+        .map(|i| {
+            let part = per_group(channels(&img, img_c, i), channels(&g, g_c, i));
+            Flex::float_swap_dims(part, 0, 1)
+        })
+        .collect();
+    let grad = if groups == 1 {
+        parts.into_iter().next().expect("one group")
+    } else {
+        Flex::float_cat(parts, 0)
+    };
+    if grad.shape() == weight_shape {
+        return grad;
+    }
+    let slices: Vec<Slice> = (0..4).map(|d| Slice::from(0..weight_shape[d])).collect();
+    Flex::float_slice(grad, &slices)
+}
+
 impl ModuleOps<Flex> for Flex {
+    fn conv2d_weight_backward(
+        x: FloatTensor<Flex>,
+        weight: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Flex> {
+        let shape = weight.shape();
+        if x.dtype() == DType::F32
+            && output_grad.dtype() == DType::F32
+            && options.groups == 1
+            && options.dilation == [1, 1]
+        {
+            // dW[co, (ci, kh, kw)]: the image is x, the windowed gradient the output's.
+            return fast_weight_grad(
+                &x,
+                &output_grad,
+                shape.clone(),
+                [shape[2], shape[3]],
+                options.stride,
+                options.padding_begin(),
+            );
+        }
+        // Asymmetric padding becomes explicit zeros, leaving a symmetric convolution.
+        let (x, options) = pad_asymmetric_conv_input::<Flex, 2>(x, options);
+        grouped_weight_grad(x, output_grad, shape, options.groups, |x, g| {
+            // The generic rule: a convolution of the input by the output gradient.
+            Flex::conv2d(
+                Flex::float_swap_dims(x, 0, 1),
+                Flex::float_swap_dims(g, 0, 1),
+                None,
+                ConvOptions::new(options.dilation, options.padding_begin(), options.stride, 1),
+            )
+        })
+    }
+
+    fn conv_transpose2d_weight_backward(
+        x: FloatTensor<Flex>,
+        weight: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Flex> {
+        let shape = weight.shape();
+        if x.dtype() == DType::F32
+            && output_grad.dtype() == DType::F32
+            && options.groups == 1
+            && options.dilation == [1, 1]
+        {
+            // dW[ci, (co, kh, kw)]: the output gradient is the image, x sits at the window
+            // positions (a transposed convolution's input is its adjoint's output).
+            return fast_weight_grad(
+                &output_grad,
+                &x,
+                shape.clone(),
+                [shape[2], shape[3]],
+                options.stride,
+                options.padding,
+            );
+        }
+        grouped_weight_grad(output_grad, x, shape, options.groups, |g, x| {
+            // The generic rule: a convolution of the output gradient by the input.
+            Flex::conv2d(
+                Flex::float_swap_dims(g, 0, 1),
+                Flex::float_swap_dims(x, 0, 1),
+                None,
+                ConvOptions::new(options.dilation, options.padding, options.stride, 1),
+            )
+        })
+    }
+
     fn conv1d(
         x: FloatTensor<Flex>,
         weight: FloatTensor<Flex>,

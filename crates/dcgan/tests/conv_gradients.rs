@@ -1,0 +1,266 @@
+//! The weight gradients of convolutions and transposed convolutions on the CPU backend (which
+//! this project computes with its own GEMM formulation, `patches/burn-flex`) against their
+//! definitions summed directly, for every layer shape of the 32x32 and 64x64 models and for
+//! kernel 5, stride 1, padding 2 and an odd image size.
+
+use burn::tensor::module::{conv_transpose2d, conv2d};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+use burn::tensor::{Device, Tensor, TensorData};
+
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % 2001) as f32 / 1000.0 - 1.0
+        })
+        .collect()
+}
+
+struct Case {
+    batch: usize,
+    c_in: usize,
+    c_out: usize,
+    size_in: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+}
+
+fn tensor(v: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4> {
+    Tensor::from_data(TensorData::new(v, shape), device)
+}
+
+fn assert_close(got: &[f32], want: &[f64], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (*g as f64 - w).abs() <= 2e-5 * scale,
+            "{what}: element {i}: {g} vs {w} (scale {scale})"
+        );
+    }
+}
+
+/// dW[co, ci, kh, kw] = sum_{b, y, x} gy[b, co, y, x] * x[b, ci, y s - p + kh, x s - p + kw].
+#[test]
+fn conv2d_weight_gradient_matches_its_definition() {
+    let device = Device::flex().autodiff();
+    let cases = [
+        Case {
+            batch: 6,
+            c_in: 3,
+            c_out: 8,
+            size_in: 32,
+            k: 4,
+            stride: 2,
+            pad: 1,
+        },
+        Case {
+            batch: 4,
+            c_in: 16,
+            c_out: 32,
+            size_in: 16,
+            k: 4,
+            stride: 2,
+            pad: 1,
+        },
+        Case {
+            batch: 5,
+            c_in: 32,
+            c_out: 1,
+            size_in: 4,
+            k: 4,
+            stride: 1,
+            pad: 0,
+        },
+        Case {
+            batch: 3,
+            c_in: 4,
+            c_out: 6,
+            size_in: 9,
+            k: 5,
+            stride: 2,
+            pad: 2,
+        },
+        Case {
+            batch: 2,
+            c_in: 5,
+            c_out: 3,
+            size_in: 7,
+            k: 3,
+            stride: 1,
+            pad: 1,
+        },
+        Case {
+            batch: 1,
+            c_in: 2,
+            c_out: 2,
+            size_in: 8,
+            k: 4,
+            stride: 2,
+            pad: 1,
+        },
+    ];
+    for c in cases {
+        let so = (c.size_in + 2 * c.pad - c.k) / c.stride + 1;
+        let xv = values(c.batch * c.c_in * c.size_in * c.size_in, 1);
+        let wv = values(c.c_out * c.c_in * c.k * c.k, 2);
+        let gv = values(c.batch * c.c_out * so * so, 3);
+        let x = tensor(xv.clone(), [c.batch, c.c_in, c.size_in, c.size_in], &device);
+        let w = tensor(wv, [c.c_out, c.c_in, c.k, c.k], &device).require_grad();
+        let gy = tensor(gv.clone(), [c.batch, c.c_out, so, so], &device);
+        let opt = ConvOptions::new([c.stride; 2], [c.pad; 2], [1; 2], 1);
+        let loss = (conv2d(x, w.clone(), None, opt) * gy).sum();
+        let got = w
+            .grad(&loss.backward())
+            .unwrap()
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+
+        let mut want = vec![0.0f64; c.c_out * c.c_in * c.k * c.k];
+        let s = c.size_in as isize;
+        for b in 0..c.batch {
+            for co in 0..c.c_out {
+                for y in 0..so {
+                    for xo in 0..so {
+                        let g = gv[((b * c.c_out + co) * so + y) * so + xo] as f64;
+                        for ci in 0..c.c_in {
+                            for kh in 0..c.k {
+                                for kw in 0..c.k {
+                                    let iy = (y * c.stride + kh) as isize - c.pad as isize;
+                                    let ix = (xo * c.stride + kw) as isize - c.pad as isize;
+                                    if iy < 0 || ix < 0 || iy >= s || ix >= s {
+                                        continue;
+                                    }
+                                    let v = xv[((b * c.c_in + ci) * c.size_in + iy as usize)
+                                        * c.size_in
+                                        + ix as usize]
+                                        as f64;
+                                    want[((co * c.c_in + ci) * c.k + kh) * c.k + kw] += g * v;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_close(
+            &got,
+            &want,
+            &format!("conv2d {}x{} k{} s{}", c.c_in, c.c_out, c.k, c.stride),
+        );
+    }
+}
+
+/// y[b, co, i s - p + kh, j s - p + kw] += x[b, ci, i, j] W[ci, co, kh, kw], so
+/// dW[ci, co, kh, kw] = sum_{b, i, j} x[b, ci, i, j] * gy[b, co, i s - p + kh, j s - p + kw].
+#[test]
+fn conv_transpose2d_weight_gradient_matches_its_definition() {
+    let device = Device::flex().autodiff();
+    let cases = [
+        Case {
+            batch: 5,
+            c_in: 10,
+            c_out: 16,
+            size_in: 1,
+            k: 4,
+            stride: 1,
+            pad: 0,
+        },
+        Case {
+            batch: 4,
+            c_in: 32,
+            c_out: 16,
+            size_in: 4,
+            k: 4,
+            stride: 2,
+            pad: 1,
+        },
+        Case {
+            batch: 6,
+            c_in: 8,
+            c_out: 3,
+            size_in: 16,
+            k: 4,
+            stride: 2,
+            pad: 1,
+        },
+        Case {
+            batch: 3,
+            c_in: 4,
+            c_out: 5,
+            size_in: 5,
+            k: 5,
+            stride: 2,
+            pad: 2,
+        },
+        Case {
+            batch: 2,
+            c_in: 3,
+            c_out: 2,
+            size_in: 6,
+            k: 3,
+            stride: 1,
+            pad: 1,
+        },
+    ];
+    for c in cases {
+        // Kernel 5 with padding 2 needs output padding 1 to double the size (the authors').
+        let out_pad = if c.k == 5 { 1 } else { 0 };
+        let so = (c.size_in - 1) * c.stride + c.k + out_pad - 2 * c.pad;
+        let xv = values(c.batch * c.c_in * c.size_in * c.size_in, 4);
+        let wv = values(c.c_in * c.c_out * c.k * c.k, 5);
+        let gv = values(c.batch * c.c_out * so * so, 6);
+        let x = tensor(xv.clone(), [c.batch, c.c_in, c.size_in, c.size_in], &device);
+        let w = tensor(wv, [c.c_in, c.c_out, c.k, c.k], &device).require_grad();
+        let gy = tensor(gv.clone(), [c.batch, c.c_out, so, so], &device);
+        let opt = ConvTransposeOptions::new([c.stride; 2], [c.pad; 2], [out_pad; 2], [1; 2], 1);
+        let y = conv_transpose2d(x, w.clone(), None, opt);
+        assert_eq!(y.dims(), [c.batch, c.c_out, so, so]);
+        let loss = (y * gy).sum();
+        let got = w
+            .grad(&loss.backward())
+            .unwrap()
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+
+        let mut want = vec![0.0f64; c.c_in * c.c_out * c.k * c.k];
+        for b in 0..c.batch {
+            for ci in 0..c.c_in {
+                for i in 0..c.size_in {
+                    for j in 0..c.size_in {
+                        let v = xv[((b * c.c_in + ci) * c.size_in + i) * c.size_in + j] as f64;
+                        for co in 0..c.c_out {
+                            for kh in 0..c.k {
+                                for kw in 0..c.k {
+                                    let oy = (i * c.stride + kh) as isize - c.pad as isize;
+                                    let ox = (j * c.stride + kw) as isize - c.pad as isize;
+                                    if oy < 0 || ox < 0 || oy >= so as isize || ox >= so as isize {
+                                        continue;
+                                    }
+                                    let g = gv
+                                        [((b * c.c_out + co) * so + oy as usize) * so + ox as usize]
+                                        as f64;
+                                    want[((ci * c.c_out + co) * c.k + kh) * c.k + kw] += v * g;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_close(
+            &got,
+            &want,
+            &format!(
+                "conv_transpose2d {}x{} k{} s{}",
+                c.c_in, c.c_out, c.k, c.stride
+            ),
+        );
+    }
+}
