@@ -119,11 +119,15 @@ impl Gan {
         let grads = GradientsParams::from_grads(loss_d.backward(), &self.d);
         self.d = self.adam_d.step(self.d.clone(), grads);
 
-        // (2) Update G: maximise log D(G(z)) (the non-saturating loss).
-        let out_logits = self.d.forward(fake);
+        // (2) Update G: maximise log D(G(z)) (the non-saturating loss). D's parameters are
+        // constants here: only G is updated, so D's weight gradients (which PyTorch computes and
+        // then zeroes) are never computed. D still updates its running statistics.
+        let d = self.d.clone().no_grad();
+        let out_logits = d.forward(fake);
         let loss_g = bce_real(out_logits.clone());
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
         self.g = self.adam_g.step(self.g.clone(), grads);
+        self.d = d.set_require_grad(true);
         self.iteration += 1;
 
         let mean_prob = |t: Tensor<1>| {
