@@ -22,6 +22,48 @@ fn uninit_vec<T: Copy>(len: usize) -> Vec<T> {
 /// Fill tensor elements with a value where mask is true.
 ///
 /// mask_fill(tensor, mask, value) -> tensor with elements replaced where mask is true
+/// `t[i] = if mask[i] != 0 { v[i] } else { t[i] }`, as a bitwise select for 4-byte elements:
+/// masks such as `x < 0` are unpredictable, so a branch per element stalls, while the select
+/// vectorises.
+fn select_in_place<T: bytemuck::Pod>(t: &mut [T], mask: &[u8], v: &[T]) {
+    if core::mem::size_of::<T>() == 4 {
+        let t: &mut [u32] = bytemuck::cast_slice_mut(t);
+        let v: &[u32] = bytemuck::cast_slice(v);
+        for ((t, &m), &v) in t.iter_mut().zip(mask).zip(v) {
+            let sel = ((m != 0) as u32).wrapping_neg();
+            *t = (*t & !sel) | (v & sel);
+        }
+    } else {
+        for ((t, &m), v) in t.iter_mut().zip(mask).zip(v) {
+            if m != 0 {
+                *t = *v;
+            }
+        }
+    }
+}
+
+/// [`select_in_place`] with the values from an iterator (a repeated scalar).
+fn select_in_place_iter<'a, T: bytemuck::Pod>(
+    t: &mut [T],
+    mask: &[u8],
+    v: impl Iterator<Item = &'a T>,
+) {
+    if core::mem::size_of::<T>() == 4 {
+        let t: &mut [u32] = bytemuck::cast_slice_mut(t);
+        for ((t, &m), v) in t.iter_mut().zip(mask).zip(v) {
+            let v: u32 = bytemuck::cast(*v);
+            let sel = ((m != 0) as u32).wrapping_neg();
+            *t = (*t & !sel) | (v & sel);
+        }
+    } else {
+        for ((t, &m), v) in t.iter_mut().zip(mask).zip(v) {
+            if m != 0 {
+                *t = *v;
+            }
+        }
+    }
+}
+
 pub fn mask_fill<T>(tensor: FlexTensor, mask: FlexTensor, value: T) -> FlexTensor
 where
     T: Element + bytemuck::Pod + Copy,
@@ -39,11 +81,9 @@ where
             let m_offset = mask.layout().start_offset();
             let mask_bytes = &mask.bytes()[m_offset..m_offset + numel];
             let tensor_slice = &mut tensor.storage_mut::<T>()[t_offset..t_offset + numel];
-            for (t, &m) in tensor_slice.iter_mut().zip(mask_bytes) {
-                if m != 0 {
-                    *t = value;
-                }
-            }
+            let value = [value];
+            let values = core::iter::repeat_n(&value[0], numel);
+            select_in_place_iter(tensor_slice, mask_bytes, values);
             return tensor;
         } else if let Some(nest) = crate::zip::collapse_for_zip(tensor.layout(), mask.layout()) {
             let mask_bytes = mask.bytes();
@@ -267,11 +307,7 @@ where
             let mask_bytes = &mask.bytes()[m_offset..m_offset + numel];
             let value_slice = &value.storage::<T>()[v_offset..v_offset + numel];
             let tensor_slice = &mut tensor.storage_mut::<T>()[t_offset..t_offset + numel];
-            for (i, &m) in mask_bytes.iter().enumerate() {
-                if m != 0 {
-                    tensor_slice[i] = value_slice[i];
-                }
-            }
+            select_in_place(tensor_slice, mask_bytes, value_slice);
             return tensor;
         } else if let Some(nest) =
             crate::zip::collapse_for_zip3(tensor.layout(), mask.layout(), value.layout())
