@@ -1058,3 +1058,82 @@ fn features_and_classify_end_to_end_and_their_bad_input() {
         &out_json,
     );
 }
+
+#[test]
+fn bench_measures_every_requested_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let class = dir.path().join("images").join("a");
+    std::fs::create_dir_all(&class).unwrap();
+    for i in 0..5u8 {
+        let img = image::RgbImage::from_fn(40, 30, |x, y| {
+            image::Rgb([x as u8 * 6, y as u8 * 8, i * 50])
+        });
+        img.save(class.join(format!("{i}.png"))).unwrap();
+    }
+    let json = dir.path().join("bench.json");
+    let data = format!("folder:{}", s(&dir.path().join("images")));
+    let out = ok(&[
+        "bench",
+        "--image-sizes",
+        "16",
+        "--batch-sizes",
+        "4,6",
+        "--iters",
+        "2",
+        "--warmup",
+        "0",
+        "--threads",
+        "1",
+        "--data",
+        &data,
+        "--data-size",
+        "16",
+        "--data-images",
+        "5",
+        "--json",
+        s(&json),
+    ]);
+    assert!(out.contains("images/s"), "{out}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let records = doc["records"].as_array().unwrap();
+    let got: Vec<(String, u64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["workload"].as_str().unwrap().to_string(),
+                r["batch_size"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, u64)> = [
+        ("train", 4),
+        ("sample", 4),
+        ("train", 6),
+        ("sample", 6),
+        ("data", 5),
+    ]
+    .iter()
+    .map(|(w, b)| (w.to_string(), *b))
+    .collect();
+    assert_eq!(got, want);
+    for r in records {
+        let seconds: Vec<f64> = r["seconds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(seconds.len(), 2, "{r}");
+        assert!(seconds.iter().all(|&t| t > 0.0 && t.is_finite()), "{r}");
+        let rate = r["images_per_s"].as_f64().unwrap();
+        let want = 2.0 * r["batch_size"].as_f64().unwrap() / seconds.iter().sum::<f64>();
+        assert!((rate - want).abs() <= 1e-9 * want, "{r}");
+        assert_eq!(r["threads"].as_u64(), Some(1));
+    }
+
+    let err = fails(&["bench", "--what", "warp", "--iters", "1"]);
+    assert!(err.contains("--what") && err.contains("warp"), "{err}");
+    let err = fails(&["bench", "--what", "data", "--iters", "1"]);
+    assert!(err.contains("--data"), "{err}");
+}

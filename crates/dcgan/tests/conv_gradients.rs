@@ -118,7 +118,7 @@ fn conv2d_weight_gradient_matches_its_definition() {
             .grad(&loss.backward())
             .unwrap()
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap();
 
         let mut want = vec![0.0f64; c.c_out * c.c_in * c.k * c.k];
@@ -226,7 +226,7 @@ fn conv_transpose2d_weight_gradient_matches_its_definition() {
             .grad(&loss.backward())
             .unwrap()
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap();
 
         let mut want = vec![0.0f64; c.c_in * c.c_out * c.k * c.k];
