@@ -1,7 +1,8 @@
-//! The weight gradients of convolutions and transposed convolutions on the CPU backend (which
-//! this project computes with its own GEMM formulation, `patches/burn-flex`) against their
-//! definitions summed directly, for every layer shape of the 32x32 and 64x64 models and for
-//! kernel 5, stride 1, padding 2 and an odd image size.
+//! Convolutions on the CPU backend, which this project computes with its own GEMM formulation
+//! (`patches/burn-flex`): the forward pass and the weight gradients of convolutions and
+//! transposed convolutions against their definitions summed directly, for the layer shapes of
+//! the 32x32 and 64x64 models and for kernel 5, stride 1, padding 2, odd sizes, a bias, and
+//! batches that split into several chunks of images.
 
 use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
@@ -260,6 +261,111 @@ fn conv_transpose2d_weight_gradient_matches_its_definition() {
             &format!(
                 "conv_transpose2d {}x{} k{} s{}",
                 c.c_in, c.c_out, c.k, c.stride
+            ),
+        );
+    }
+}
+
+/// y[b, co, y, x] = bias[co] + sum_{ci, kh, kw} w[co, ci, kh, kw] * x[b, ci, y s - p + kh, x s - p + kw].
+#[test]
+fn conv2d_forward_matches_its_definition() {
+    let device = Device::flex();
+    let cases = [
+        Case {
+            batch: 6,
+            c_in: 3,
+            c_out: 8,
+            size_in: 32,
+            k: 4,
+            stride: 2,
+            pad: 1,
+        },
+        Case {
+            batch: 20,
+            c_in: 16,
+            c_out: 32,
+            size_in: 8,
+            k: 4,
+            stride: 2,
+            pad: 1,
+        },
+        Case {
+            batch: 37,
+            c_in: 8,
+            c_out: 1,
+            size_in: 4,
+            k: 4,
+            stride: 1,
+            pad: 0,
+        },
+        Case {
+            batch: 3,
+            c_in: 4,
+            c_out: 6,
+            size_in: 9,
+            k: 5,
+            stride: 2,
+            pad: 2,
+        },
+        Case {
+            batch: 2,
+            c_in: 5,
+            c_out: 3,
+            size_in: 7,
+            k: 3,
+            stride: 1,
+            pad: 1,
+        },
+    ];
+    for (n, c) in cases.into_iter().enumerate() {
+        let so = (c.size_in + 2 * c.pad - c.k) / c.stride + 1;
+        let xv = values(c.batch * c.c_in * c.size_in * c.size_in, 7);
+        let wv = values(c.c_out * c.c_in * c.k * c.k, 8);
+        let bv = values(c.c_out, 9);
+        let x = tensor(xv.clone(), [c.batch, c.c_in, c.size_in, c.size_in], &device);
+        let w = tensor(wv.clone(), [c.c_out, c.c_in, c.k, c.k], &device);
+        // Every other case with a bias.
+        let bias = (n % 2 == 0)
+            .then(|| Tensor::<1>::from_data(TensorData::new(bv.clone(), [c.c_out]), &device));
+        let opt = ConvOptions::new([c.stride; 2], [c.pad; 2], [1; 2], 1);
+        let y = conv2d(x, w, bias.clone(), opt);
+        assert_eq!(y.dims(), [c.batch, c.c_out, so, so]);
+        let got = y.into_data().try_to_vec::<f32>().unwrap();
+
+        let mut want = vec![0.0f64; c.batch * c.c_out * so * so];
+        let s = c.size_in as isize;
+        for b in 0..c.batch {
+            for co in 0..c.c_out {
+                for oy in 0..so {
+                    for ox in 0..so {
+                        let mut acc = if bias.is_some() { bv[co] as f64 } else { 0.0 };
+                        for ci in 0..c.c_in {
+                            for kh in 0..c.k {
+                                for kw in 0..c.k {
+                                    let iy = (oy * c.stride + kh) as isize - c.pad as isize;
+                                    let ix = (ox * c.stride + kw) as isize - c.pad as isize;
+                                    if iy < 0 || ix < 0 || iy >= s || ix >= s {
+                                        continue;
+                                    }
+                                    acc += wv[((co * c.c_in + ci) * c.k + kh) * c.k + kw] as f64
+                                        * xv[((b * c.c_in + ci) * c.size_in + iy as usize)
+                                            * c.size_in
+                                            + ix as usize]
+                                            as f64;
+                                }
+                            }
+                        }
+                        want[((b * c.c_out + co) * so + oy) * so + ox] = acc;
+                    }
+                }
+            }
+        }
+        assert_close(
+            &got,
+            &want,
+            &format!(
+                "conv2d forward {}x{} k{} s{} b{}",
+                c.c_in, c.c_out, c.k, c.stride, c.batch
             ),
         );
     }

@@ -2,7 +2,7 @@
 //!
 //! These operations power neural network modules like convolutions and pooling.
 
-use crate::ops::conv_weight_grad::{WeightGradShape, weight_grad_f32};
+use crate::ops::conv2d_gemm::{ConvShape, WeightGradShape, conv2d_forward_f32, weight_grad_f32};
 use crate::ops::{conv, conv_transpose, deform_conv, interpolate, pool};
 use crate::{Flex, FlexTensor, Layout};
 use burn_backend::{
@@ -115,6 +115,48 @@ fn grouped_weight_grad(
     Flex::float_slice(grad, &slices)
 }
 
+/// A 2D convolution by [`conv2d_forward_f32`] (f32, one group, no dilation, symmetric padding).
+fn gemm_conv2d(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: Option<FlexTensor>,
+    options: &ConvOptions<2>,
+) -> FlexTensor {
+    let x = x.to_contiguous();
+    let weight = weight.to_contiguous();
+    let bias = bias.map(|b| b.to_contiguous());
+    let [batch, c_in, h, w]: [usize; 4] = x.layout().shape().dims();
+    let [c_out, _, kh, kw]: [usize; 4] = weight.layout().shape().dims();
+    let pad = options.padding_begin();
+    let out_size = |size: usize, k: usize, p: usize, s: usize| (size + 2 * p - k) / s + 1;
+    let (ho, wo) = (
+        out_size(h, kh, pad[0], options.stride[0]),
+        out_size(w, kw, pad[1], options.stride[1]),
+    );
+    let out = conv2d_forward_f32(
+        x.storage::<f32>(),
+        weight.storage::<f32>(),
+        bias.as_ref().map(|b| b.storage::<f32>()),
+        ConvShape {
+            batch,
+            c_in,
+            h,
+            w,
+            c_out,
+            ho,
+            wo,
+            kernel: [kh, kw],
+            stride: options.stride,
+            pad,
+        },
+    );
+    FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::contiguous(Shape::from(vec![batch, c_out, ho, wo])),
+        DType::F32,
+    )
+}
+
 impl ModuleOps<Flex> for Flex {
     fn conv2d_weight_backward(
         x: FloatTensor<Flex>,
@@ -208,6 +250,16 @@ impl ModuleOps<Flex> for Flex {
         options: ConvOptions<2>,
     ) -> FloatTensor<Flex> {
         let (x, options) = pad_asymmetric_conv_input::<Flex, 2>(x, options);
+        let k = weight.shape();
+        if x.dtype() == DType::F32
+            && weight.dtype() == DType::F32
+            && bias.as_ref().is_none_or(|b| b.dtype() == DType::F32)
+            && options.groups == 1
+            && options.dilation == [1, 1]
+            && k[2] * k[3] > 1
+        {
+            return gemm_conv2d(x, weight, bias, &options);
+        }
         match x.dtype() {
             DType::F32 => conv::conv2d_f32(x, weight, bias, &options),
             DType::F64 => conv::conv2d_f64(x, weight, bias, &options),

@@ -1,6 +1,15 @@
-//! Weight gradients of 2D convolutions and transposed convolutions (f32) as one GEMM per chunk
-//! of images.
+//! 2D convolutions (f32, one group, no dilation) as one GEMM per chunk of images: the forward
+//! pass, and the weight gradients of convolutions and transposed convolutions.
 //!
+//! Both build the same matrix for a chunk of images: the windows of the image as rows
+//! `(ci, kh, kw)` and positions `(image, y, x)` as columns (an im2col with the positions of
+//! several images side by side), so that each GEMM is deep or wide enough to run near the
+//! machine's peak even where one image has only 16 positions (4x4 maps).
+//!
+//! **Forward.** `y[b, co, p] = sum_(ci, kh, kw) w[co, (ci, kh, kw)] * cols[(ci, kh, kw), (b, p)]`:
+//! one GEMM per chunk, chunks in parallel, each writing its own images.
+//!
+//! **Weight gradients.**
 //! Burn's generic backward computes a weight gradient as a convolution whose *kernel* is the
 //! output gradient (batch and channels swapped, dilation = stride). On a CPU that convolution
 //! has only `kernel_h * kernel_w` output positions per channel, so its im2col rows are as long
@@ -51,6 +60,118 @@ impl WeightGradShape {
 
 /// GEMM depth (image positions) aimed at per chunk.
 const CHUNK_DEPTH: usize = 256;
+
+/// Shapes of a forward convolution: `x` `[batch, c_in, h, w]`, `weight` `[c_out, c_in, kh, kw]`,
+/// output `[batch, c_out, ho, wo]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConvShape {
+    pub batch: usize,
+    pub c_in: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c_out: usize,
+    pub ho: usize,
+    pub wo: usize,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub pad: [usize; 2],
+}
+
+/// The convolution of contiguous NCHW `x` by `weight` (`[c_out, c_in * kh * kw]` row-major),
+/// plus `bias` per output channel: `[batch, c_out, ho, wo]`.
+pub(crate) fn conv2d_forward_f32(
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    s: ConvShape,
+) -> Vec<f32> {
+    // The windows are those of the weight gradient with the image `x` and `c_out` channels at
+    // the window positions.
+    let wg = WeightGradShape {
+        batch: s.batch,
+        c_img: s.c_in,
+        h: s.h,
+        w: s.w,
+        c_g: s.c_out,
+        ho: s.ho,
+        wo: s.wo,
+        kernel: s.kernel,
+        stride: s.stride,
+        pad: s.pad,
+    };
+    let positions = s.ho * s.wo;
+    let image_len = s.c_out * positions;
+    let mut out = vec![0.0f32; s.batch * image_len];
+    if out.is_empty() {
+        return out;
+    }
+    let cols = wg.cols();
+    let per_chunk = CHUNK_DEPTH.div_ceil(positions.max(1)).clamp(1, s.batch);
+    let run_chunk = |b: usize, chunk_out: &mut [f32]| {
+        let nb = chunk_out.len() / image_len;
+        let depth = nb * positions;
+        let mut rhs = vec![0.0f32; cols * depth];
+        im2col_transposed(x, wg, b, nb, &mut rhs);
+        // With one image the GEMM writes its [c_out, positions] block in place; with several
+        // it writes [c_out, (image, position)] and the images are separated afterwards.
+        let mut staged = if nb == 1 {
+            Vec::new()
+        } else {
+            vec![0.0f32; image_len * nb]
+        };
+        let dst: &mut [f32] = if nb == 1 { chunk_out } else { &mut staged };
+        unsafe {
+            gemm::gemm(
+                s.c_out,
+                depth,
+                cols,
+                dst.as_mut_ptr(),
+                1,
+                depth as isize,
+                false,
+                weight.as_ptr(),
+                1,
+                cols as isize,
+                rhs.as_ptr(),
+                1,
+                depth as isize,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+        if nb > 1 {
+            for co in 0..s.c_out {
+                for i in 0..nb {
+                    chunk_out[i * image_len + co * positions..][..positions]
+                        .copy_from_slice(&staged[co * depth + i * positions..][..positions]);
+                }
+            }
+        }
+        if let Some(bias) = bias {
+            for image in chunk_out.chunks_exact_mut(image_len) {
+                for (plane, &bv) in image.chunks_exact_mut(positions).zip(bias) {
+                    plane.iter_mut().for_each(|v| *v += bv);
+                }
+            }
+        }
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(per_chunk * image_len)
+            .enumerate()
+            .for_each(|(c, chunk)| run_chunk(c * per_chunk, chunk));
+    }
+    #[cfg(not(feature = "rayon"))]
+    for (c, chunk) in out.chunks_mut(per_chunk * image_len).enumerate() {
+        run_chunk(c * per_chunk, chunk);
+    }
+    out
+}
 
 /// `dW` as `[c_g, c_img * kh * kw]`, row-major. `img` and `g` are contiguous NCHW.
 pub(crate) fn weight_grad_f32(img: &[f32], g: &[f32], s: WeightGradShape) -> Vec<f32> {
