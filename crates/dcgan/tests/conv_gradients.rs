@@ -370,3 +370,111 @@ fn conv2d_forward_matches_its_definition() {
         );
     }
 }
+
+/// y[b, co, i s - p + kh, j s - p + kw] += x[b, ci, i, j] * w[ci, co, kh, kw] (+ bias[co]).
+#[test]
+fn conv_transpose2d_forward_matches_its_definition() {
+    let device = Device::flex();
+    let cases = [
+        Case {
+            batch: 5,
+            c_in: 10,
+            c_out: 16,
+            size_in: 1,
+            k: 4,
+            stride: 1,
+            pad: 0,
+        },
+        Case {
+            batch: 20,
+            c_in: 32,
+            c_out: 16,
+            size_in: 4,
+            k: 4,
+            stride: 2,
+            pad: 1,
+        },
+        Case {
+            batch: 6,
+            c_in: 8,
+            c_out: 3,
+            size_in: 16,
+            k: 4,
+            stride: 2,
+            pad: 1,
+        },
+        Case {
+            batch: 3,
+            c_in: 4,
+            c_out: 5,
+            size_in: 5,
+            k: 5,
+            stride: 2,
+            pad: 2,
+        },
+        Case {
+            batch: 2,
+            c_in: 3,
+            c_out: 2,
+            size_in: 6,
+            k: 3,
+            stride: 1,
+            pad: 1,
+        },
+    ];
+    for (n, c) in cases.into_iter().enumerate() {
+        let out_pad = if c.k == 5 { 1 } else { 0 };
+        let so = (c.size_in - 1) * c.stride + c.k + out_pad - 2 * c.pad;
+        let xv = values(c.batch * c.c_in * c.size_in * c.size_in, 10);
+        let wv = values(c.c_in * c.c_out * c.k * c.k, 11);
+        let bv = values(c.c_out, 12);
+        let x = tensor(xv.clone(), [c.batch, c.c_in, c.size_in, c.size_in], &device);
+        let w = tensor(wv.clone(), [c.c_in, c.c_out, c.k, c.k], &device);
+        let bias = (n % 2 == 1)
+            .then(|| Tensor::<1>::from_data(TensorData::new(bv.clone(), [c.c_out]), &device));
+        let opt = ConvTransposeOptions::new([c.stride; 2], [c.pad; 2], [out_pad; 2], [1; 2], 1);
+        let y = conv_transpose2d(x, w, bias.clone(), opt);
+        assert_eq!(y.dims(), [c.batch, c.c_out, so, so]);
+        let got = y.into_data().try_to_vec::<f32>().unwrap();
+
+        let mut want = vec![0.0f64; c.batch * c.c_out * so * so];
+        for b in 0..c.batch {
+            for co in 0..c.c_out {
+                if bias.is_some() {
+                    for v in &mut want[(b * c.c_out + co) * so * so..][..so * so] {
+                        *v = bv[co] as f64;
+                    }
+                }
+            }
+            for ci in 0..c.c_in {
+                for i in 0..c.size_in {
+                    for j in 0..c.size_in {
+                        let v = xv[((b * c.c_in + ci) * c.size_in + i) * c.size_in + j] as f64;
+                        for co in 0..c.c_out {
+                            for kh in 0..c.k {
+                                for kw in 0..c.k {
+                                    let oy = (i * c.stride + kh) as isize - c.pad as isize;
+                                    let ox = (j * c.stride + kw) as isize - c.pad as isize;
+                                    if oy < 0 || ox < 0 || oy >= so as isize || ox >= so as isize {
+                                        continue;
+                                    }
+                                    want[((b * c.c_out + co) * so + oy as usize) * so
+                                        + ox as usize] +=
+                                        v * wv[((ci * c.c_out + co) * c.k + kh) * c.k + kw] as f64;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_close(
+            &got,
+            &want,
+            &format!(
+                "conv_transpose2d forward {}x{} k{} s{} b{}",
+                c.c_in, c.c_out, c.k, c.stride, c.batch
+            ),
+        );
+    }
+}

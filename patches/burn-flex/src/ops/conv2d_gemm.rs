@@ -270,6 +270,125 @@ fn accumulate(
     out
 }
 
+/// The transposed convolution of contiguous NCHW `x` (`[batch, c_in, h_in, w_in]`) by `weight`
+/// (`[c_in, c_out * kh * kw]` row-major), plus `bias`: `[batch, c_out, h_out, w_out]`, where
+/// `s` describes the adjoint convolution (image `[batch, c_out, h_out, w_out]`, windows at the
+/// `h_in x w_in` positions). One GEMM per chunk of images, `cols = weight^T @ x_chunk`, then the
+/// columns are added into the output images (col2im); chunks in parallel, each writing its own
+/// images.
+pub(crate) fn conv_transpose2d_f32(
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    s: WeightGradShape,
+) -> Vec<f32> {
+    // Here `c_g` is c_in (the channels at the window positions), `c_img` c_out.
+    let positions = s.positions();
+    let image_len = s.c_img * s.h * s.w;
+    let mut out = vec![0.0f32; s.batch * image_len];
+    if out.is_empty() {
+        return out;
+    }
+    let cols = s.cols();
+    let per_chunk = CHUNK_DEPTH.div_ceil(positions.max(1)).clamp(1, s.batch);
+    let run_chunk = |b: usize, chunk_out: &mut [f32]| {
+        let nb = chunk_out.len() / image_len;
+        let depth = nb * positions;
+        // lhs[ci, (i, p)] = x[b + i, ci, p]
+        let mut lhs = vec![0.0f32; s.c_g * depth];
+        for i in 0..nb {
+            let src = &x[(b + i) * s.c_g * positions..][..s.c_g * positions];
+            for ci in 0..s.c_g {
+                lhs[ci * depth + i * positions..][..positions]
+                    .copy_from_slice(&src[ci * positions..][..positions]);
+            }
+        }
+        // columns[(co, kh, kw), (i, p)] = sum_ci weight[ci, (co, kh, kw)] * lhs[ci, (i, p)]
+        let mut columns = vec![0.0f32; cols * depth];
+        unsafe {
+            gemm::gemm(
+                cols,
+                depth,
+                s.c_g,
+                columns.as_mut_ptr(),
+                1,
+                depth as isize,
+                false,
+                weight.as_ptr(),
+                cols as isize,
+                1,
+                lhs.as_ptr(),
+                1,
+                depth as isize,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+        col2im_add(&columns, s, nb, chunk_out);
+        if let Some(bias) = bias {
+            let plane = s.h * s.w;
+            for image in chunk_out.chunks_exact_mut(image_len) {
+                for (p, &bv) in image.chunks_exact_mut(plane).zip(bias) {
+                    p.iter_mut().for_each(|v| *v += bv);
+                }
+            }
+        }
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(per_chunk * image_len)
+            .enumerate()
+            .for_each(|(c, chunk)| run_chunk(c * per_chunk, chunk));
+    }
+    #[cfg(not(feature = "rayon"))]
+    for (c, chunk) in out.chunks_mut(per_chunk * image_len).enumerate() {
+        run_chunk(c * per_chunk, chunk);
+    }
+    out
+}
+
+/// The adjoint of [`im2col_transposed`]: adds `cols` (`[c_img * kh * kw, nb * ho * wo]`) into
+/// the `nb` images of `out` (`[nb, c_img, h, w]`) at the windows' places.
+fn col2im_add(cols: &[f32], s: WeightGradShape, nb: usize, out: &mut [f32]) {
+    let [kh_n, kw_n] = s.kernel;
+    let [sy, sx] = s.stride;
+    let [py, px] = s.pad;
+    let positions = s.positions();
+    let depth = nb * positions;
+    let plane = s.h * s.w;
+    for ci in 0..s.c_img {
+        for kh in 0..kh_n {
+            for kw in 0..kw_n {
+                let row = &cols[((ci * kh_n + kh) * kw_n + kw) * depth..][..depth];
+                let (x_lo, x_hi) = valid_range(s.wo, sx, kw, px, s.w);
+                if x_lo >= x_hi {
+                    continue;
+                }
+                for i in 0..nb {
+                    let dst = &mut out[(i * s.c_img + ci) * plane..][..plane];
+                    for y in 0..s.ho {
+                        let iy = (y * sy + kh) as isize - py as isize;
+                        if iy < 0 || iy >= s.h as isize {
+                            continue;
+                        }
+                        let src = &row[i * positions + y * s.wo..][..s.wo];
+                        let dst_row = &mut dst[iy as usize * s.w..][..s.w];
+                        let x0 = x_lo * sx + kw - px;
+                        for (j, v) in src[x_lo..x_hi].iter().enumerate() {
+                            dst_row[x0 + j * sx] += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Fills `rhs` (`[c_img * kh * kw, nb * ho * wo]`, row-major) with the windows of images
 /// `b..b + nb`, zero where a window hangs over the padding.
 fn im2col_transposed(img: &[f32], s: WeightGradShape, b: usize, nb: usize, rhs: &mut [f32]) {

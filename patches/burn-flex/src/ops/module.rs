@@ -2,7 +2,9 @@
 //!
 //! These operations power neural network modules like convolutions and pooling.
 
-use crate::ops::conv2d_gemm::{ConvShape, WeightGradShape, conv2d_forward_f32, weight_grad_f32};
+use crate::ops::conv2d_gemm::{
+    ConvShape, WeightGradShape, conv_transpose2d_f32, conv2d_forward_f32, weight_grad_f32,
+};
 use crate::ops::{conv, conv_transpose, deform_conv, interpolate, pool};
 use crate::{Flex, FlexTensor, Layout};
 use burn_backend::{
@@ -153,6 +155,46 @@ fn gemm_conv2d(
     FlexTensor::new(
         Bytes::from_elems(out),
         Layout::contiguous(Shape::from(vec![batch, c_out, ho, wo])),
+        DType::F32,
+    )
+}
+
+/// A transposed 2D convolution by [`conv_transpose2d_f32`] (f32, one group, no dilation).
+fn gemm_conv_transpose2d(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: Option<FlexTensor>,
+    options: &ConvTransposeOptions<2>,
+) -> FlexTensor {
+    let x = x.to_contiguous();
+    let weight = weight.to_contiguous();
+    let bias = bias.map(|b| b.to_contiguous());
+    let [batch, c_in, h_in, w_in]: [usize; 4] = x.layout().shape().dims();
+    let [_, c_out, kh, kw]: [usize; 4] = weight.layout().shape().dims();
+    let out_size = |size: usize, k: usize, d: usize| {
+        ((size - 1) * options.stride[d] + k + options.padding_out[d]).saturating_sub(2 * options.padding[d])
+    };
+    let (h, w) = (out_size(h_in, kh, 0), out_size(w_in, kw, 1));
+    let out = conv_transpose2d_f32(
+        x.storage::<f32>(),
+        weight.storage::<f32>(),
+        bias.as_ref().map(|b| b.storage::<f32>()),
+        WeightGradShape {
+            batch,
+            c_img: c_out,
+            h,
+            w,
+            c_g: c_in,
+            ho: h_in,
+            wo: w_in,
+            kernel: [kh, kw],
+            stride: options.stride,
+            pad: options.padding,
+        },
+    );
+    FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::contiguous(Shape::from(vec![batch, c_out, h, w])),
         DType::F32,
     )
 }
@@ -476,6 +518,18 @@ impl ModuleOps<Flex> for Flex {
         bias: Option<FloatTensor<Flex>>,
         options: ConvTransposeOptions<2>,
     ) -> FloatTensor<Flex> {
+        let k = weight.shape();
+        if x.dtype() == DType::F32
+            && weight.dtype() == DType::F32
+            && bias.as_ref().is_none_or(|b| b.dtype() == DType::F32)
+            && options.groups == 1
+            && options.dilation == [1, 1]
+            && options.padding_out[0] < options.stride[0]
+            && options.padding_out[1] < options.stride[1]
+            && k[2] * k[3] > 1
+        {
+            return gemm_conv_transpose2d(x, weight, bias, &options);
+        }
         match x.dtype() {
             DType::F32 => conv_transpose::conv_transpose2d_f32(x, weight, bias, &options),
             DType::F64 => conv_transpose::conv_transpose2d_f64(x, weight, bias, &options),
