@@ -9,9 +9,9 @@ use crate::{
     grads::Gradients,
     graph::NodeId,
     ops::{Backward, Ops, OpsKind, unary},
-    retro_unary,
+    retro_unary, retro_unary_scalar,
 };
-use burn_backend::{Backend, ops::ActivationOps, tensor::FloatTensor};
+use burn_backend::{Backend, Scalar, ops::ActivationOps, tensor::FloatTensor};
 
 impl<B: Backend, C: CheckpointStrategy> ActivationOps<Autodiff<B, C>> for Autodiff<B, C> {
     fn gelu(tensor: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -49,6 +49,46 @@ impl<B: Backend, C: CheckpointStrategy> ActivationOps<Autodiff<B, C>> for Autodi
                 prep.finish(state, B::gelu(tensor.primitive.clone()))
             }
             OpsKind::UnTracked(prep) => prep.finish(B::gelu(tensor.primitive)),
+        }
+    }
+
+    fn leaky_relu(tensor: FloatTensor<Self>, negative_slope: Scalar) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct LeakyRelu;
+
+        retro_unary_scalar!(RetroLeakyRelu, B::leaky_relu);
+
+        impl<B: Backend> Backward<B, 1> for LeakyRelu {
+            type State = (NodeId, Scalar);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 1>,
+                grads: &mut Gradients,
+                checkpointer: &mut Checkpointer,
+            ) {
+                let (input, negative_slope) = ops.state;
+                let input = checkpointer.retrieve_node_output(input);
+                unary::<B, _>(ops.parents, ops.node, grads, |grad| {
+                    B::leaky_relu_backward(input, grad, negative_slope)
+                });
+            }
+        }
+
+        match LeakyRelu
+            .prepare::<C>([tensor.node()])
+            .memory_bound()
+            .retro_forward(RetroLeakyRelu::<B>::new(tensor.node.id, negative_slope))
+            .parents([&tensor])
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (prep.checkpoint(&tensor), negative_slope);
+                prep.finish(state, B::leaky_relu(tensor.primitive, negative_slope))
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::leaky_relu(tensor.primitive, negative_slope))
+            }
         }
     }
 

@@ -25,6 +25,29 @@ pub trait ActivationOps<B: Backend> {
         B::float_mask_where(tensor, mask, scaled_tensor)
     }
 
+    /// Applies the LeakyReLU activation function backward.
+    ///
+    /// # Arguments
+    ///
+    /// * `x` - The input of the forward pass.
+    /// * `grad` - The gradient of the output.
+    /// * `negative_slope` - The slope of the forward pass where `x < 0`.
+    ///
+    /// # Returns
+    ///
+    /// The gradient of the input: `grad` where `x >= 0`, `grad * negative_slope` where `x < 0`.
+    fn leaky_relu_backward(
+        x: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        negative_slope: Scalar,
+    ) -> FloatTensor<B> {
+        let bool_dtype = get_or_init_device_settings::<B>(&x.device()).bool_dtype;
+        let mask = B::float_lower_elem(x, 0f32.into(), bool_dtype);
+        let scaled_grad = B::float_mul_scalar(grad.clone(), negative_slope);
+
+        B::float_mask_where(grad, mask, scaled_grad)
+    }
+
     /// Applies the ReLU activation function.
     ///
     /// # Arguments
