@@ -98,6 +98,7 @@ pub mod comparison;
 mod conv_common;
 pub mod conv;
 pub mod conv_transpose;
+mod batch_norm;
 mod conv2d_gemm;
 pub mod cumulative;
 pub mod deform_conv;

@@ -2,6 +2,9 @@
 //!
 //! These operations power neural network modules like convolutions and pooling.
 
+use crate::ops::batch_norm::{
+    BnShape, batch_norm_f32, batch_norm_train_backward_f32, batch_norm_train_f32, composed,
+};
 use crate::ops::conv2d_gemm::{
     ConvShape, WeightGradShape, conv_transpose2d_f32, conv2d_forward_f32, weight_grad_f32,
 };
@@ -12,7 +15,7 @@ use burn_backend::{
     ops::{
         AttentionModuleOptions, ConvOptions, ConvTransposeOptions, DeformConv2dBackward,
         DeformConvOptions, FloatTensorOps, IntTensorOps, InterpolateMode, InterpolateOptions,
-        MaxPool2dBackward, MaxPool2dWithIndices, ModuleOps, conv::pad_asymmetric_conv_input,
+        MaxPool2dBackward, MaxPool2dWithIndices, ModuleOps, BatchNormTrain, BatchNormTrainBackward, conv::pad_asymmetric_conv_input,
     },
     tensor::{BoolTensor, FloatTensor, IntTensor},
 };
@@ -199,7 +202,122 @@ fn gemm_conv_transpose2d(
     )
 }
 
+/// The batch-norm shape of `x` (`[batch, channels, ...]`) when every tensor is f32 and the
+/// fused kernels of [`crate::ops::batch_norm`] apply.
+fn bn_shape(x: &FlexTensor, others: &[&FlexTensor]) -> Option<BnShape> {
+    let shape = x.layout().shape();
+    if shape.num_dims() < 2
+        || x.dtype() != DType::F32
+        || others.iter().any(|t| t.dtype() != DType::F32)
+    {
+        return None;
+    }
+    Some(BnShape {
+        batch: shape[0],
+        channels: shape[1],
+        plane: shape.num_elements() / (shape[0] * shape[1]).max(1),
+    })
+}
+
+/// A `[channels]` f32 tensor.
+fn channel_tensor(values: alloc::vec::Vec<f32>) -> FlexTensor {
+    let n = values.len();
+    FlexTensor::new(
+        Bytes::from_elems(values),
+        Layout::contiguous(Shape::from(vec![n])),
+        DType::F32,
+    )
+}
+
 impl ModuleOps<Flex> for Flex {
+    fn batch_norm(
+        x: FloatTensor<Flex>,
+        gamma: FloatTensor<Flex>,
+        beta: FloatTensor<Flex>,
+        mean: FloatTensor<Flex>,
+        variance: FloatTensor<Flex>,
+        epsilon: f64,
+    ) -> FloatTensor<Flex> {
+        let Some(s) = bn_shape(&x, &[&gamma, &beta, &mean, &variance]) else {
+            return composed::batch_norm(x, gamma, beta, mean, variance, epsilon);
+        };
+        let shape = x.layout().shape().clone();
+        let [x, gamma, beta, mean, variance] =
+            [x, gamma, beta, mean, variance].map(|t| t.to_contiguous());
+        let out = batch_norm_f32(
+            x.storage::<f32>(),
+            gamma.storage::<f32>(),
+            beta.storage::<f32>(),
+            mean.storage::<f32>(),
+            variance.storage::<f32>(),
+            epsilon,
+            s,
+        );
+        FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(shape), DType::F32)
+    }
+
+    fn batch_norm_train(
+        x: FloatTensor<Flex>,
+        gamma: FloatTensor<Flex>,
+        beta: FloatTensor<Flex>,
+        epsilon: f64,
+    ) -> BatchNormTrain<Flex> {
+        let Some(s) = bn_shape(&x, &[&gamma, &beta]) else {
+            return composed::batch_norm_train(x, gamma, beta, epsilon);
+        };
+        let shape = x.layout().shape().clone();
+        let [x, gamma, beta] = [x, gamma, beta].map(|t| t.to_contiguous());
+        let (out, mean, variance) = batch_norm_train_f32(
+            x.storage::<f32>(),
+            gamma.storage::<f32>(),
+            beta.storage::<f32>(),
+            epsilon,
+            s,
+        );
+        BatchNormTrain::new(
+            FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(shape), DType::F32),
+            channel_tensor(mean),
+            channel_tensor(variance),
+        )
+    }
+
+    fn batch_norm_train_backward(
+        x: FloatTensor<Flex>,
+        gamma: FloatTensor<Flex>,
+        mean: FloatTensor<Flex>,
+        variance: FloatTensor<Flex>,
+        epsilon: f64,
+        output_grad: FloatTensor<Flex>,
+    ) -> BatchNormTrainBackward<Flex> {
+        let Some(s) = bn_shape(&x, &[&gamma, &mean, &variance, &output_grad]) else {
+            return composed::batch_norm_train_backward(
+                x,
+                gamma,
+                mean,
+                variance,
+                epsilon,
+                output_grad,
+            );
+        };
+        let shape = x.layout().shape().clone();
+        let [x, gamma, mean, variance, output_grad] =
+            [x, gamma, mean, variance, output_grad].map(|t| t.to_contiguous());
+        let (x_grad, gamma_grad, beta_grad) = batch_norm_train_backward_f32(
+            x.storage::<f32>(),
+            gamma.storage::<f32>(),
+            mean.storage::<f32>(),
+            variance.storage::<f32>(),
+            epsilon,
+            output_grad.storage::<f32>(),
+            s,
+        );
+        BatchNormTrainBackward::new(
+            FlexTensor::new(Bytes::from_elems(x_grad), Layout::contiguous(shape), DType::F32),
+            channel_tensor(gamma_grad),
+            channel_tensor(beta_grad),
+        )
+    }
+
     fn conv2d_weight_backward(
         x: FloatTensor<Flex>,
         weight: FloatTensor<Flex>,
