@@ -130,3 +130,33 @@ fn large_batch_norm_matches_the_definition() {
     check(16, 64, 289, 0.0);
     check(16, 64, 289, 25.0);
 }
+
+#[test]
+fn inference_batch_norm_matches_the_definition() {
+    let device = Device::flex();
+    let (batch, channels, plane) = (8, 48, 1000);
+    let n = batch * channels * plane;
+    let xs = values(n, 5);
+    let gammas = values(channels, 6);
+    let betas = values(channels, 7);
+    let means: Vec<f32> = values(channels, 8).iter().map(|v| v * 3.0).collect();
+    let vars: Vec<f32> = values(channels, 9).iter().map(|v| v + 1.5).collect();
+    let t1 = |v: &Vec<f32>| Tensor::<1>::from_data(TensorData::new(v.clone(), [channels]), &device);
+    let x = Tensor::<3>::from_data(
+        TensorData::new(xs.clone(), [batch, channels, plane]),
+        &device,
+    );
+    let out =
+        burn::tensor::module::batch_norm(x, t1(&gammas), t1(&betas), t1(&means), t1(&vars), EPS)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+    let want: Vec<f64> = (0..n)
+        .map(|i| {
+            let c = (i / plane) % channels;
+            (xs[i] as f64 - means[c] as f64) / (vars[c] as f64 + EPS).sqrt() * gammas[c] as f64
+                + betas[c] as f64
+        })
+        .collect();
+    assert_close("inference output", &out, &want, 1e-6);
+}

@@ -170,7 +170,7 @@ mod tests {
         let y = p.labels.unwrap();
         let per = 3 * 16 * 16;
         let config = SupervisedConfig {
-            epochs: 20,
+            epochs: 60,
             ..SupervisedConfig::default()
         };
         let c = train(
@@ -183,10 +183,11 @@ mod tests {
             &config,
             &device,
         );
-        assert!((1..=20).contains(&c.epoch));
-        // Four shapes: chance is 25%.
+        assert!((1..=60).contains(&c.epoch));
+        // Four shapes: chance is 25%; this run peaks near 65% (epoch 54-56 of 60), 20 epochs
+        // reach only 50%.
         let acc = accuracy(&c.predict(&x[400 * per..], &model, &device), &y[400..]);
         assert_eq!(acc, c.validation_accuracy);
-        assert!(acc > 0.5, "{acc}");
+        assert!(acc > 0.55, "{acc}");
     }
 }
