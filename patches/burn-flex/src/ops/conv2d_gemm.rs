@@ -61,6 +61,46 @@ impl WeightGradShape {
 /// GEMM depth (image positions) aimed at per chunk.
 const CHUNK_DEPTH: usize = 256;
 
+#[cfg(feature = "std")]
+std::thread_local! {
+    /// Two scratch buffers per thread, kept between calls.
+    static SCRATCH: core::cell::RefCell<[Vec<f32>; 2]> =
+        const { core::cell::RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+/// Runs `f` on two scratch slices of `a` and `b` values whose contents are unspecified (left
+/// from an earlier call): for the im2col matrices, staging areas and GEMM outputs below, which
+/// are written in full before they are read. Reusing one pair per thread saves zeroing them
+/// and faulting in fresh pages at every call.
+fn with_scratch<R>(a: usize, b: usize, f: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R {
+    #[cfg(feature = "std")]
+    {
+        let mut f = Some(f);
+        let done = SCRATCH.with(|cell| {
+            let mut bufs = cell.try_borrow_mut().ok()?;
+            let [x, y] = &mut *bufs;
+            for (v, n) in [(&mut *x, a), (&mut *y, b)] {
+                if v.len() < n {
+                    v.resize(n, 0.0);
+                }
+            }
+            Some((f.take().expect("called once"))(&mut x[..a], &mut y[..b]))
+        });
+        if let Some(r) = done {
+            return r;
+        }
+        // Re-entered on this thread (not done here): fresh buffers.
+        let f = f.expect("not called");
+        let (mut x, mut y) = (vec![0.0f32; a], vec![0.0f32; b]);
+        return f(&mut x, &mut y);
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        let (mut x, mut y) = (vec![0.0f32; a], vec![0.0f32; b]);
+        f(&mut x, &mut y)
+    }
+}
+
 /// Shapes of a forward convolution: `x` `[batch, c_in, h, w]`, `weight` `[c_out, c_in, kh, kw]`,
 /// output `[batch, c_out, ho, wo]`.
 #[derive(Debug, Clone, Copy)]
@@ -110,47 +150,44 @@ pub(crate) fn conv2d_forward_f32(
     let run_chunk = |b: usize, chunk_out: &mut [f32]| {
         let nb = chunk_out.len() / image_len;
         let depth = nb * positions;
-        let mut rhs = vec![0.0f32; cols * depth];
-        im2col_transposed(x, wg, b, nb, &mut rhs);
         // With one image the GEMM writes its [c_out, positions] block in place; with several
-        // it writes [c_out, (image, position)] and the images are separated afterwards.
-        let mut staged = if nb == 1 {
-            Vec::new()
-        } else {
-            vec![0.0f32; image_len * nb]
-        };
-        let dst: &mut [f32] = if nb == 1 { chunk_out } else { &mut staged };
-        unsafe {
-            gemm::gemm(
-                s.c_out,
-                depth,
-                cols,
-                dst.as_mut_ptr(),
-                1,
-                depth as isize,
-                false,
-                weight.as_ptr(),
-                1,
-                cols as isize,
-                rhs.as_ptr(),
-                1,
-                depth as isize,
-                0.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
-        if nb > 1 {
-            for co in 0..s.c_out {
-                for i in 0..nb {
-                    chunk_out[i * image_len + co * positions..][..positions]
-                        .copy_from_slice(&staged[co * depth + i * positions..][..positions]);
+        // it writes [c_out, (image, position)] to `staged` and the images are separated after.
+        let staged_len = if nb == 1 { 0 } else { image_len * nb };
+        with_scratch(cols * depth, staged_len, |rhs, staged| {
+            im2col_transposed(x, wg, b, nb, rhs);
+            let dst: &mut [f32] = if nb == 1 { &mut *chunk_out } else { &mut *staged };
+            unsafe {
+                gemm::gemm(
+                    s.c_out,
+                    depth,
+                    cols,
+                    dst.as_mut_ptr(),
+                    1,
+                    depth as isize,
+                    false,
+                    weight.as_ptr(),
+                    1,
+                    cols as isize,
+                    rhs.as_ptr(),
+                    1,
+                    depth as isize,
+                    0.0f32,
+                    1.0f32,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            if nb > 1 {
+                for co in 0..s.c_out {
+                    for i in 0..nb {
+                        chunk_out[i * image_len + co * positions..][..positions]
+                            .copy_from_slice(&staged[co * depth + i * positions..][..positions]);
+                    }
                 }
             }
-        }
+        });
         if let Some(bias) = bias {
             for image in chunk_out.chunks_exact_mut(image_len) {
                 for (plane, &bv) in image.chunks_exact_mut(positions).zip(bias) {
@@ -223,50 +260,51 @@ fn accumulate(
     let cols = s.cols();
     let positions = s.positions();
     let mut out = vec![0.0f32; s.c_g * cols];
-    let mut lhs = vec![0.0f32; s.c_g * per_chunk * positions];
-    let mut rhs = vec![0.0f32; cols * per_chunk * positions];
-    let mut first = true;
-    let mut b = b0;
-    while b < b1 {
-        let nb = per_chunk.min(b1 - b);
-        let depth = nb * positions;
-        // lhs[cg, (i, p)] = g[b + i, cg, p]
-        for i in 0..nb {
-            let src = &g[(b + i) * s.c_g * positions..(b + i + 1) * s.c_g * positions];
-            for cg in 0..s.c_g {
-                lhs[cg * depth + i * positions..cg * depth + (i + 1) * positions]
-                    .copy_from_slice(&src[cg * positions..(cg + 1) * positions]);
+    let (lhs_len, rhs_len) = (s.c_g * per_chunk * positions, cols * per_chunk * positions);
+    with_scratch(lhs_len, rhs_len, |lhs, rhs| {
+        let mut first = true;
+        let mut b = b0;
+        while b < b1 {
+            let nb = per_chunk.min(b1 - b);
+            let depth = nb * positions;
+            // lhs[cg, (i, p)] = g[b + i, cg, p]
+            for i in 0..nb {
+                let src = &g[(b + i) * s.c_g * positions..(b + i + 1) * s.c_g * positions];
+                for cg in 0..s.c_g {
+                    lhs[cg * depth + i * positions..cg * depth + (i + 1) * positions]
+                        .copy_from_slice(&src[cg * positions..(cg + 1) * positions]);
+                }
             }
+            // rhs[(ci, kh, kw), (i, p)] = img[b + i, ci, y * s - pad + kh, x * s - pad + kw]
+            im2col_transposed(img, s, b, nb, &mut rhs[..cols * depth]);
+            // out[cg, col] (+)= sum_d lhs[cg, d] * rhs[col, d]
+            unsafe {
+                gemm::gemm(
+                    s.c_g,
+                    cols,
+                    depth,
+                    out.as_mut_ptr(),
+                    1,
+                    cols as isize,
+                    !first,
+                    lhs.as_ptr(),
+                    1,
+                    depth as isize,
+                    rhs.as_ptr(),
+                    depth as isize,
+                    1,
+                    1.0f32,
+                    1.0f32,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                );
+            }
+            first = false;
+            b += nb;
         }
-        // rhs[(ci, kh, kw), (i, p)] = img[b + i, ci, y * s - pad + kh, x * s - pad + kw]
-        im2col_transposed(img, s, b, nb, &mut rhs[..cols * depth]);
-        // out[cg, col] (+)= sum_d lhs[cg, d] * rhs[col, d]
-        unsafe {
-            gemm::gemm(
-                s.c_g,
-                cols,
-                depth,
-                out.as_mut_ptr(),
-                1,
-                cols as isize,
-                !first,
-                lhs.as_ptr(),
-                1,
-                depth as isize,
-                rhs.as_ptr(),
-                depth as isize,
-                1,
-                1.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                parallelism,
-            );
-        }
-        first = false;
-        b += nb;
-    }
+    });
     out
 }
 
@@ -294,41 +332,41 @@ pub(crate) fn conv_transpose2d_f32(
     let run_chunk = |b: usize, chunk_out: &mut [f32]| {
         let nb = chunk_out.len() / image_len;
         let depth = nb * positions;
-        // lhs[ci, (i, p)] = x[b + i, ci, p]
-        let mut lhs = vec![0.0f32; s.c_g * depth];
-        for i in 0..nb {
-            let src = &x[(b + i) * s.c_g * positions..][..s.c_g * positions];
-            for ci in 0..s.c_g {
-                lhs[ci * depth + i * positions..][..positions]
-                    .copy_from_slice(&src[ci * positions..][..positions]);
+        with_scratch(s.c_g * depth, cols * depth, |lhs, columns| {
+            // lhs[ci, (i, p)] = x[b + i, ci, p]
+            for i in 0..nb {
+                let src = &x[(b + i) * s.c_g * positions..][..s.c_g * positions];
+                for ci in 0..s.c_g {
+                    lhs[ci * depth + i * positions..][..positions]
+                        .copy_from_slice(&src[ci * positions..][..positions]);
+                }
             }
-        }
-        // columns[(co, kh, kw), (i, p)] = sum_ci weight[ci, (co, kh, kw)] * lhs[ci, (i, p)]
-        let mut columns = vec![0.0f32; cols * depth];
-        unsafe {
-            gemm::gemm(
-                cols,
-                depth,
-                s.c_g,
-                columns.as_mut_ptr(),
-                1,
-                depth as isize,
-                false,
-                weight.as_ptr(),
-                cols as isize,
-                1,
-                lhs.as_ptr(),
-                1,
-                depth as isize,
-                0.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
-        col2im_add(&columns, s, nb, chunk_out);
+            // columns[(co, kh, kw), (i, p)] = sum_ci weight[ci, (co, kh, kw)] * lhs[ci, (i, p)]
+            unsafe {
+                gemm::gemm(
+                    cols,
+                    depth,
+                    s.c_g,
+                    columns.as_mut_ptr(),
+                    1,
+                    depth as isize,
+                    false,
+                    weight.as_ptr(),
+                    cols as isize,
+                    1,
+                    lhs.as_ptr(),
+                    1,
+                    depth as isize,
+                    0.0f32,
+                    1.0f32,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            col2im_add(columns, s, nb, chunk_out);
+        });
         if let Some(bias) = bias {
             let plane = s.h * s.w;
             for image in chunk_out.chunks_exact_mut(image_len) {
