@@ -7,19 +7,10 @@
 use burn::tensor::module::batch_norm_train;
 use burn::tensor::{Device, Tensor, TensorData};
 
-const EPS: f64 = 1e-5;
+mod common;
+use common::values;
 
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % 2001) as f32 / 1000.0 - 1.0
-        })
-        .collect()
-}
+const EPS: f64 = 1e-5;
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_to_vec::<f32>().unwrap()
