@@ -21,6 +21,27 @@ struct Case {
     pad: usize,
 }
 
+/// `case(batch, c_in, c_out, size_in, k, stride, pad)`.
+const fn case(
+    batch: usize,
+    c_in: usize,
+    c_out: usize,
+    size_in: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+) -> Case {
+    Case {
+        batch,
+        c_in,
+        c_out,
+        size_in,
+        k,
+        stride,
+        pad,
+    }
+}
+
 fn tensor(v: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(v, shape), device)
 }
@@ -41,60 +62,12 @@ fn assert_close(got: &[f32], want: &[f64], what: &str) {
 fn conv2d_weight_gradient_matches_its_definition() {
     let device = Device::flex().autodiff();
     let cases = [
-        Case {
-            batch: 6,
-            c_in: 3,
-            c_out: 8,
-            size_in: 32,
-            k: 4,
-            stride: 2,
-            pad: 1,
-        },
-        Case {
-            batch: 4,
-            c_in: 16,
-            c_out: 32,
-            size_in: 16,
-            k: 4,
-            stride: 2,
-            pad: 1,
-        },
-        Case {
-            batch: 5,
-            c_in: 32,
-            c_out: 1,
-            size_in: 4,
-            k: 4,
-            stride: 1,
-            pad: 0,
-        },
-        Case {
-            batch: 3,
-            c_in: 4,
-            c_out: 6,
-            size_in: 9,
-            k: 5,
-            stride: 2,
-            pad: 2,
-        },
-        Case {
-            batch: 2,
-            c_in: 5,
-            c_out: 3,
-            size_in: 7,
-            k: 3,
-            stride: 1,
-            pad: 1,
-        },
-        Case {
-            batch: 1,
-            c_in: 2,
-            c_out: 2,
-            size_in: 8,
-            k: 4,
-            stride: 2,
-            pad: 1,
-        },
+        case(6, 3, 8, 32, 4, 2, 1),
+        case(4, 16, 32, 16, 4, 2, 1),
+        case(5, 32, 1, 4, 4, 1, 0),
+        case(3, 4, 6, 9, 5, 2, 2),
+        case(2, 5, 3, 7, 3, 1, 1),
+        case(1, 2, 2, 8, 4, 2, 1),
     ];
     for c in cases {
         let so = (c.size_in + 2 * c.pad - c.k) / c.stride + 1;
@@ -154,51 +127,11 @@ fn conv2d_weight_gradient_matches_its_definition() {
 fn conv_transpose2d_weight_gradient_matches_its_definition() {
     let device = Device::flex().autodiff();
     let cases = [
-        Case {
-            batch: 5,
-            c_in: 10,
-            c_out: 16,
-            size_in: 1,
-            k: 4,
-            stride: 1,
-            pad: 0,
-        },
-        Case {
-            batch: 4,
-            c_in: 32,
-            c_out: 16,
-            size_in: 4,
-            k: 4,
-            stride: 2,
-            pad: 1,
-        },
-        Case {
-            batch: 6,
-            c_in: 8,
-            c_out: 3,
-            size_in: 16,
-            k: 4,
-            stride: 2,
-            pad: 1,
-        },
-        Case {
-            batch: 3,
-            c_in: 4,
-            c_out: 5,
-            size_in: 5,
-            k: 5,
-            stride: 2,
-            pad: 2,
-        },
-        Case {
-            batch: 2,
-            c_in: 3,
-            c_out: 2,
-            size_in: 6,
-            k: 3,
-            stride: 1,
-            pad: 1,
-        },
+        case(5, 10, 16, 1, 4, 1, 0),
+        case(4, 32, 16, 4, 4, 2, 1),
+        case(6, 8, 3, 16, 4, 2, 1),
+        case(3, 4, 5, 5, 5, 2, 2),
+        case(2, 3, 2, 6, 3, 1, 1),
     ];
     for c in cases {
         // Kernel 5 with padding 2 needs output padding 1 to double the size (the authors').
@@ -262,51 +195,11 @@ fn conv_transpose2d_weight_gradient_matches_its_definition() {
 fn conv2d_forward_matches_its_definition() {
     let device = Device::flex();
     let cases = [
-        Case {
-            batch: 6,
-            c_in: 3,
-            c_out: 8,
-            size_in: 32,
-            k: 4,
-            stride: 2,
-            pad: 1,
-        },
-        Case {
-            batch: 20,
-            c_in: 16,
-            c_out: 32,
-            size_in: 8,
-            k: 4,
-            stride: 2,
-            pad: 1,
-        },
-        Case {
-            batch: 37,
-            c_in: 8,
-            c_out: 1,
-            size_in: 4,
-            k: 4,
-            stride: 1,
-            pad: 0,
-        },
-        Case {
-            batch: 3,
-            c_in: 4,
-            c_out: 6,
-            size_in: 9,
-            k: 5,
-            stride: 2,
-            pad: 2,
-        },
-        Case {
-            batch: 2,
-            c_in: 5,
-            c_out: 3,
-            size_in: 7,
-            k: 3,
-            stride: 1,
-            pad: 1,
-        },
+        case(6, 3, 8, 32, 4, 2, 1),
+        case(20, 16, 32, 8, 4, 2, 1),
+        case(37, 8, 1, 4, 4, 1, 0),
+        case(3, 4, 6, 9, 5, 2, 2),
+        case(2, 5, 3, 7, 3, 1, 1),
     ];
     for (n, c) in cases.into_iter().enumerate() {
         let so = (c.size_in + 2 * c.pad - c.k) / c.stride + 1;
@@ -367,51 +260,11 @@ fn conv2d_forward_matches_its_definition() {
 fn conv_transpose2d_forward_matches_its_definition() {
     let device = Device::flex();
     let cases = [
-        Case {
-            batch: 5,
-            c_in: 10,
-            c_out: 16,
-            size_in: 1,
-            k: 4,
-            stride: 1,
-            pad: 0,
-        },
-        Case {
-            batch: 20,
-            c_in: 32,
-            c_out: 16,
-            size_in: 4,
-            k: 4,
-            stride: 2,
-            pad: 1,
-        },
-        Case {
-            batch: 6,
-            c_in: 8,
-            c_out: 3,
-            size_in: 16,
-            k: 4,
-            stride: 2,
-            pad: 1,
-        },
-        Case {
-            batch: 3,
-            c_in: 4,
-            c_out: 5,
-            size_in: 5,
-            k: 5,
-            stride: 2,
-            pad: 2,
-        },
-        Case {
-            batch: 2,
-            c_in: 3,
-            c_out: 2,
-            size_in: 6,
-            k: 3,
-            stride: 1,
-            pad: 1,
-        },
+        case(5, 10, 16, 1, 4, 1, 0),
+        case(20, 32, 16, 4, 4, 2, 1),
+        case(6, 8, 3, 16, 4, 2, 1),
+        case(3, 4, 5, 5, 5, 2, 2),
+        case(2, 3, 2, 6, 3, 1, 1),
     ];
     for (n, c) in cases.into_iter().enumerate() {
         let out_pad = if c.k == 5 { 1 } else { 0 };
