@@ -68,6 +68,11 @@ fn conv2d_weight_gradient_matches_its_definition() {
         case(3, 4, 6, 9, 5, 2, 2),
         case(2, 5, 3, 7, 3, 1, 1),
         case(1, 2, 2, 8, 4, 2, 1),
+        // Wide weights on small maps, and more output channels than window values: the
+        // backend accumulates these in the untransposed orientation (the cases above in the
+        // transposed one).
+        case(4, 32, 64, 8, 4, 2, 1),
+        case(3, 1, 16, 10, 3, 1, 1),
     ];
     for c in cases {
         let so = (c.size_in + 2 * c.pad - c.k) / c.stride + 1;

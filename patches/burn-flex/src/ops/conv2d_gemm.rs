@@ -219,6 +219,23 @@ pub(crate) fn weight_grad_f32(img: &[f32], g: &[f32], s: WeightGradShape) -> Vec
         return vec![0.0; out_len];
     }
     let per_chunk = CHUNK_DEPTH.div_ceil(s.positions()).clamp(1, s.batch);
+    // gemm packs a copy of one operand per chunk: the im2col matrix (`cols` rows) in the
+    // `[c_g, cols]` orientation, `g` (`c_g` rows) in the transposed one, which then costs a
+    // transposition of the result (about four packed values per element, measured). Take the
+    // cheaper: the transposed orientation wins on large maps (many positions), loses on 4x4
+    // maps with wide weights and where `c_g` exceeds `cols`.
+    let (cols, c_g, total_depth) = (s.cols(), s.c_g, s.batch * s.positions());
+    let transposed = cols > c_g && (cols - c_g) * total_depth > 4 * c_g * cols;
+    let finish = |total: Vec<f32>| {
+        if transposed {
+            transpose(&total, cols, c_g)
+        } else {
+            total
+        }
+    };
+    let run = |b0: usize, b1: usize| {
+        accumulate(img, g, s, b0, b1, per_chunk, transposed)
+    };
 
     #[cfg(feature = "rayon")]
     {
@@ -230,24 +247,60 @@ pub(crate) fn weight_grad_f32(img: &[f32], g: &[f32], s: WeightGradShape) -> Vec
             let bounds: Vec<(usize, usize)> = (0..parts)
                 .map(|i| (i * s.batch / parts, (i + 1) * s.batch / parts))
                 .collect();
-            let partials: Vec<Vec<f32>> = bounds
-                .par_iter()
-                .map(|&(b0, b1)| accumulate(img, g, s, b0, b1, per_chunk, gemm::Parallelism::None))
-                .collect();
+            let partials: Vec<Vec<f32>> = bounds.par_iter().map(|&(b0, b1)| run(b0, b1)).collect();
             let mut iter = partials.into_iter();
             let mut total = iter.next().expect("at least one part");
             for part in iter {
-                for (t, p) in total.iter_mut().zip(&part) {
-                    *t += p;
-                }
+                crate::ops::elementwise::zip_chunks_mut(&mut total, &part, |t, p| {
+                    t.iter_mut().zip(p).for_each(|(t, p)| *t += p)
+                });
             }
-            return total;
+            return finish(total);
         }
     }
-    accumulate(img, g, s, 0, s.batch, per_chunk, gemm::Parallelism::None)
+    finish(run(0, s.batch))
 }
 
-/// The gradient summed over images `b0..b1`, `per_chunk` images per GEMM.
+/// `[rows, cols]` row-major to `[cols, rows]` row-major: bands of output rows in parallel,
+/// each filled tile by tile so that reads and writes both stay in cache.
+fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    const TILE: usize = 16;
+    debug_assert_eq!(a.len(), rows * cols);
+    let mut out = vec![0.0f32; a.len()];
+    if out.is_empty() {
+        return out;
+    }
+    let band = |c0: usize, dst: &mut [f32]| {
+        let tc = dst.len() / rows;
+        for r0 in (0..rows).step_by(TILE) {
+            let tr = TILE.min(rows - r0);
+            let src = &a[r0 * cols..(r0 + tr) * cols];
+            for dc in 0..tc {
+                let d = &mut dst[dc * rows + r0..][..tr];
+                for (dr, v) in d.iter_mut().enumerate() {
+                    *v = src[dr * cols + c0 + dc];
+                }
+            }
+        }
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(TILE * rows)
+            .enumerate()
+            .for_each(|(i, dst)| band(i * TILE, dst));
+    }
+    #[cfg(not(feature = "rayon"))]
+    for (i, dst) in out.chunks_mut(TILE * rows).enumerate() {
+        band(i * TILE, dst);
+    }
+    out
+}
+
+/// The gradient summed over images `b0..b1`, `per_chunk` images per GEMM: `[c_g, c_img * kh *
+/// kw]`, or with `transposed` `[c_img * kh * kw, c_g]`. In the transposed orientation the
+/// im2col matrix is the GEMM's right-hand side with unit row stride, which gemm reads where it
+/// lies instead of packing a copy of it (it packs `g` instead).
 fn accumulate(
     img: &[f32],
     g: &[f32],
@@ -255,7 +308,7 @@ fn accumulate(
     b0: usize,
     b1: usize,
     per_chunk: usize,
-    parallelism: gemm::Parallelism,
+    transposed: bool,
 ) -> Vec<f32> {
     let cols = s.cols();
     let positions = s.positions();
@@ -277,15 +330,21 @@ fn accumulate(
             }
             // rhs[(ci, kh, kw), (i, p)] = img[b + i, ci, y * s - pad + kh, x * s - pad + kw]
             im2col_transposed(img, s, b, nb, &mut rhs[..cols * depth]);
-            // out[cg, col] (+)= sum_d lhs[cg, d] * rhs[col, d]
+            // out[cg, col] (+)= sum_d lhs[cg, d] * rhs[col, d], written row-major or (transposed)
+            // column-major
+            let (dst_cs, dst_rs) = if transposed {
+                (s.c_g as isize, 1)
+            } else {
+                (1, cols as isize)
+            };
             unsafe {
                 gemm::gemm(
                     s.c_g,
                     cols,
                     depth,
                     out.as_mut_ptr(),
-                    1,
-                    cols as isize,
+                    dst_cs,
+                    dst_rs,
                     !first,
                     lhs.as_ptr(),
                     1,
@@ -298,7 +357,7 @@ fn accumulate(
                     false,
                     false,
                     false,
-                    parallelism,
+                    gemm::Parallelism::None,
                 );
             }
             first = false;
@@ -329,6 +388,15 @@ pub(crate) fn conv_transpose2d_f32(
     }
     let cols = s.cols();
     let per_chunk = CHUNK_DEPTH.div_ceil(positions.max(1)).clamp(1, s.batch);
+    // As given, gemm packs a copy of the whole weight for every chunk of images; transposed to
+    // `[cols, c_in]` (unit row stride) it reads it in place. One transposition costs about as
+    // much as a few packings, so it is done where there are several chunks.
+    let chunks = s.batch.div_ceil(per_chunk);
+    let weight_t = (chunks > 1).then(|| transpose(weight, s.c_g, cols));
+    let (rhs_w, w_cs, w_rs) = match &weight_t {
+        Some(t) => (t.as_slice(), 1, s.c_g as isize),
+        None => (weight, cols as isize, 1),
+    };
     let run_chunk = |b: usize, chunk_out: &mut [f32]| {
         let nb = chunk_out.len() / image_len;
         let depth = nb * positions;
@@ -351,9 +419,9 @@ pub(crate) fn conv_transpose2d_f32(
                     1,
                     depth as isize,
                     false,
-                    weight.as_ptr(),
-                    cols as isize,
-                    1,
+                    rhs_w.as_ptr(),
+                    w_cs,
+                    w_rs,
                     lhs.as_ptr(),
                     1,
                     depth as isize,

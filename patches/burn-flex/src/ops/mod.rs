@@ -102,6 +102,7 @@ mod batch_norm;
 mod conv2d_gemm;
 pub mod cumulative;
 pub mod deform_conv;
+mod elementwise;
 pub mod expand;
 #[cfg(feature = "fft")]
 pub mod fft;
