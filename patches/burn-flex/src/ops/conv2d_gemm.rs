@@ -101,6 +101,69 @@ fn with_scratch<R>(a: usize, b: usize, f: impl FnOnce(&mut [f32], &mut [f32]) ->
     }
 }
 
+impl WeightGradShape {
+    /// One window covering the whole unpadded image (a DCGAN's first transposed convolution
+    /// and its discriminator's last convolution): the im2col matrix is then the images
+    /// themselves, `[batch, c_img * kh * kw]`, and every product is one plain matrix product.
+    fn is_dense(&self) -> bool {
+        self.positions() == 1 && self.pad == [0, 0] && [self.h, self.w] == self.kernel
+    }
+}
+
+/// `dst[m, n] = sum_k lhs[m, k] * rhs[k, n]` with the given (column, row) strides of each
+/// operand, `dst` row-major, on the pool.
+#[allow(clippy::too_many_arguments)]
+fn matmul(
+    dst: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    lhs: &[f32],
+    lhs_strides: [isize; 2],
+    rhs: &[f32],
+    rhs_strides: [isize; 2],
+) {
+    debug_assert_eq!(dst.len(), m * n);
+    #[cfg(feature = "rayon")]
+    let parallelism = gemm::Parallelism::Rayon(0);
+    #[cfg(not(feature = "rayon"))]
+    let parallelism = gemm::Parallelism::None;
+    // SAFETY: the strides address `m x k`, `k x n` and `m x n` elements inside the slices.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.as_ptr(),
+            lhs_strides[0],
+            lhs_strides[1],
+            rhs.as_ptr(),
+            rhs_strides[0],
+            rhs_strides[1],
+            0.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// Adds `bias[c]` to each of the `plane` values of channel `c` of every image in `out`.
+fn add_bias(out: &mut [f32], bias: &[f32], plane: usize) {
+    let image_len = bias.len() * plane;
+    for image in out.chunks_exact_mut(image_len) {
+        for (p, &bv) in image.chunks_exact_mut(plane).zip(bias) {
+            p.iter_mut().for_each(|v| *v += bv);
+        }
+    }
+}
+
 /// Shapes of a forward convolution: `x` `[batch, c_in, h, w]`, `weight` `[c_out, c_in, kh, kw]`,
 /// output `[batch, c_out, ho, wo]`.
 #[derive(Debug, Clone, Copy)]
@@ -146,6 +209,14 @@ pub(crate) fn conv2d_forward_f32(
         return out;
     }
     let cols = wg.cols();
+    if wg.is_dense() {
+        // out[b, co] = sum_c x[b, c] * w[co, c]
+        matmul(&mut out, s.batch, s.c_out, cols, x, [1, cols as isize], weight, [cols as isize, 1]);
+        if let Some(bias) = bias {
+            add_bias(&mut out, bias, 1);
+        }
+        return out;
+    }
     let per_chunk = CHUNK_DEPTH.div_ceil(positions.max(1)).clamp(1, s.batch);
     let run_chunk = |b: usize, chunk_out: &mut [f32]| {
         let nb = chunk_out.len() / image_len;
@@ -189,11 +260,7 @@ pub(crate) fn conv2d_forward_f32(
             }
         });
         if let Some(bias) = bias {
-            for image in chunk_out.chunks_exact_mut(image_len) {
-                for (plane, &bv) in image.chunks_exact_mut(positions).zip(bias) {
-                    plane.iter_mut().for_each(|v| *v += bv);
-                }
-            }
+            add_bias(chunk_out, bias, positions);
         }
     };
     #[cfg(feature = "rayon")]
@@ -217,6 +284,13 @@ pub(crate) fn weight_grad_f32(img: &[f32], g: &[f32], s: WeightGradShape) -> Vec
     let out_len = s.c_g * s.cols();
     if s.batch == 0 || out_len == 0 {
         return vec![0.0; out_len];
+    }
+    if s.is_dense() {
+        // dW[cg, c] = sum_b g[b, cg] * img[b, c]
+        let mut out = vec![0.0f32; out_len];
+        let cols = s.cols();
+        matmul(&mut out, s.c_g, cols, s.batch, g, [s.c_g as isize, 1], img, [1, cols as isize]);
+        return out;
     }
     let per_chunk = CHUNK_DEPTH.div_ceil(s.positions()).clamp(1, s.batch);
     // gemm packs a copy of one operand per chunk: the im2col matrix (`cols` rows) in the
@@ -387,6 +461,14 @@ pub(crate) fn conv_transpose2d_f32(
         return out;
     }
     let cols = s.cols();
+    if s.is_dense() {
+        // out[b, (co, kh, kw)] = sum_ci x[b, ci] * w[ci, (co, kh, kw)]: the images are the columns.
+        matmul(&mut out, s.batch, cols, s.c_g, x, [1, s.c_g as isize], weight, [1, cols as isize]);
+        if let Some(bias) = bias {
+            add_bias(&mut out, bias, s.h * s.w);
+        }
+        return out;
+    }
     let per_chunk = CHUNK_DEPTH.div_ceil(positions.max(1)).clamp(1, s.batch);
     // As given, gemm packs a copy of the whole weight for every chunk of images; transposed to
     // `[cols, c_in]` (unit row stride) it reads it in place. One transposition costs about as
@@ -436,12 +518,7 @@ pub(crate) fn conv_transpose2d_f32(
             col2im_add(columns, s, nb, chunk_out);
         });
         if let Some(bias) = bias {
-            let plane = s.h * s.w;
-            for image in chunk_out.chunks_exact_mut(image_len) {
-                for (p, &bv) in image.chunks_exact_mut(plane).zip(bias) {
-                    p.iter_mut().for_each(|v| *v += bv);
-                }
-            }
+            add_bias(chunk_out, bias, s.h * s.w);
         }
     };
     #[cfg(feature = "rayon")]
