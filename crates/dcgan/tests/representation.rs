@@ -15,7 +15,7 @@ use dcgan::run::RunDir;
 use dcgan::train::{Start, checkpoint};
 
 /// Adversarial iterations (batch 64) before D's features are used.
-const ITERATIONS: u64 = 1000;
+const ITERATIONS: u64 = 2000;
 /// The margin, in accuracy, by which the trained D must beat the random one.
 const MARGIN: f64 = 0.015;
 
