@@ -154,6 +154,21 @@ fn matmul(
     }
 }
 
+/// `f(i, chunk)` for the `i`-th chunk of `len` values of `out`, chunks in parallel.
+fn for_each_chunk(out: &mut [f32], len: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(len)
+            .enumerate()
+            .for_each(|(i, chunk)| f(i, chunk));
+    }
+    #[cfg(not(feature = "rayon"))]
+    for (i, chunk) in out.chunks_mut(len).enumerate() {
+        f(i, chunk);
+    }
+}
+
 /// Adds `bias[c]` to each of the `plane` values of channel `c` of every image in `out`.
 fn add_bias(out: &mut [f32], bias: &[f32], plane: usize) {
     let image_len = bias.len() * plane;
@@ -263,17 +278,7 @@ pub(crate) fn conv2d_forward_f32(
             add_bias(chunk_out, bias, positions);
         }
     };
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_mut(per_chunk * image_len)
-            .enumerate()
-            .for_each(|(c, chunk)| run_chunk(c * per_chunk, chunk));
-    }
-    #[cfg(not(feature = "rayon"))]
-    for (c, chunk) in out.chunks_mut(per_chunk * image_len).enumerate() {
-        run_chunk(c * per_chunk, chunk);
-    }
+    for_each_chunk(&mut out, per_chunk * image_len, |c, chunk| run_chunk(c * per_chunk, chunk));
     out
 }
 
@@ -357,17 +362,7 @@ fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
             }
         }
     };
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_mut(TILE * rows)
-            .enumerate()
-            .for_each(|(i, dst)| band(i * TILE, dst));
-    }
-    #[cfg(not(feature = "rayon"))]
-    for (i, dst) in out.chunks_mut(TILE * rows).enumerate() {
-        band(i * TILE, dst);
-    }
+    for_each_chunk(&mut out, TILE * rows, |i, dst| band(i * TILE, dst));
     out
 }
 
@@ -521,17 +516,7 @@ pub(crate) fn conv_transpose2d_f32(
             add_bias(chunk_out, bias, s.h * s.w);
         }
     };
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_mut(per_chunk * image_len)
-            .enumerate()
-            .for_each(|(c, chunk)| run_chunk(c * per_chunk, chunk));
-    }
-    #[cfg(not(feature = "rayon"))]
-    for (c, chunk) in out.chunks_mut(per_chunk * image_len).enumerate() {
-        run_chunk(c * per_chunk, chunk);
-    }
+    for_each_chunk(&mut out, per_chunk * image_len, |c, chunk| run_chunk(c * per_chunk, chunk));
     out
 }
 
