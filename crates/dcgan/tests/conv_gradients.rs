@@ -67,6 +67,7 @@ fn conv2d_weight_gradient_matches_its_definition() {
         case(5, 32, 1, 4, 4, 1, 0),
         case(3, 4, 6, 9, 5, 2, 2),
         case(2, 5, 3, 7, 3, 1, 1),
+        case(2, 3, 4, 11, 3, 3, 1),
         case(1, 2, 2, 8, 4, 2, 1),
         // Wide weights on small maps, and more output channels than window values: the
         // backend accumulates these in the untransposed orientation (the cases above in the
@@ -137,6 +138,7 @@ fn conv_transpose2d_weight_gradient_matches_its_definition() {
         case(6, 8, 3, 16, 4, 2, 1),
         case(3, 4, 5, 5, 5, 2, 2),
         case(2, 3, 2, 6, 3, 1, 1),
+        case(2, 3, 4, 5, 3, 3, 1),
     ];
     for c in cases {
         // Kernel 5 with padding 2 needs output padding 1 to double the size (the authors').
@@ -205,6 +207,7 @@ fn conv2d_forward_matches_its_definition() {
         case(37, 8, 1, 4, 4, 1, 0),
         case(3, 4, 6, 9, 5, 2, 2),
         case(2, 5, 3, 7, 3, 1, 1),
+        case(2, 3, 4, 11, 3, 3, 1),
     ];
     for (n, c) in cases.into_iter().enumerate() {
         let so = (c.size_in + 2 * c.pad - c.k) / c.stride + 1;
@@ -270,6 +273,7 @@ fn conv_transpose2d_forward_matches_its_definition() {
         case(6, 8, 3, 16, 4, 2, 1),
         case(3, 4, 5, 5, 5, 2, 2),
         case(2, 3, 2, 6, 3, 1, 1),
+        case(2, 3, 4, 5, 3, 3, 1),
     ];
     for (n, c) in cases.into_iter().enumerate() {
         let out_pad = if c.k == 5 { 1 } else { 0 };

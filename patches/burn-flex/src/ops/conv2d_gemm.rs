@@ -531,25 +531,21 @@ fn col2im_add(cols: &[f32], s: WeightGradShape, nb: usize, out: &mut [f32]) {
     let plane = s.h * s.w;
     for ci in 0..s.c_img {
         for kh in 0..kh_n {
+            let (y_lo, y_hi) = valid_range(s.ho, sy, kh, py, s.h);
             for kw in 0..kw_n {
                 let row = &cols[((ci * kh_n + kh) * kw_n + kw) * depth..][..depth];
                 let (x_lo, x_hi) = valid_range(s.wo, sx, kw, px, s.w);
                 if x_lo >= x_hi {
                     continue;
                 }
+                let x0 = x_lo * sx + kw - px;
                 for i in 0..nb {
                     let dst = &mut out[(i * s.c_img + ci) * plane..][..plane];
-                    for y in 0..s.ho {
-                        let iy = (y * sy + kh) as isize - py as isize;
-                        if iy < 0 || iy >= s.h as isize {
-                            continue;
-                        }
-                        let src = &row[i * positions + y * s.wo..][..s.wo];
-                        let dst_row = &mut dst[iy as usize * s.w..][..s.w];
-                        let x0 = x_lo * sx + kw - px;
-                        for (j, v) in src[x_lo..x_hi].iter().enumerate() {
-                            dst_row[x0 + j * sx] += v;
-                        }
+                    let src_img = &row[i * positions..][..positions];
+                    for y in y_lo..y_hi {
+                        let iy = y * sy + kh - py;
+                        let src = &src_img[y * s.wo + x_lo..y * s.wo + x_hi];
+                        scatter_add_strided(&mut dst[iy * s.w + x0..(iy + 1) * s.w], src, sx);
                     }
                 }
             }
@@ -568,32 +564,93 @@ fn im2col_transposed(img: &[f32], s: WeightGradShape, b: usize, nb: usize, rhs: 
     let plane = s.h * s.w;
     for ci in 0..s.c_img {
         for kh in 0..kh_n {
+            // Output rows whose input row lies inside the image.
+            let (y_lo, y_hi) = valid_range(s.ho, sy, kh, py, s.h);
             for kw in 0..kw_n {
                 let row = &mut rhs[((ci * kh_n + kh) * kw_n + kw) * depth..][..depth];
                 // Output columns whose input column lies inside the image.
                 let (x_lo, x_hi) = valid_range(s.wo, sx, kw, px, s.w);
+                let x0 = (x_lo * sx + kw).saturating_sub(px);
                 for i in 0..nb {
                     let src = &img[((b + i) * s.c_img + ci) * plane..][..plane];
-                    for y in 0..s.ho {
-                        let dst = &mut row[i * positions + y * s.wo..][..s.wo];
-                        let iy = (y * sy + kh) as isize - py as isize;
-                        if iy < 0 || iy >= s.h as isize || x_lo >= x_hi {
-                            dst.fill(0.0);
-                            continue;
+                    let dst_img = &mut row[i * positions..][..positions];
+                    if y_lo >= y_hi || x_lo >= x_hi {
+                        dst_img.fill(0.0);
+                        continue;
+                    }
+                    dst_img[..y_lo * s.wo].fill(0.0);
+                    dst_img[y_hi * s.wo..].fill(0.0);
+                    for y in y_lo..y_hi {
+                        let dst = &mut dst_img[y * s.wo..][..s.wo];
+                        let iy = y * sy + kh - py;
+                        // Short zero runs (a pixel or two of padding) as plain stores, not
+                        // memset calls.
+                        for d in &mut dst[..x_lo] {
+                            *d = 0.0;
                         }
-                        let src_row = &src[iy as usize * s.w..][..s.w];
-                        dst[..x_lo].fill(0.0);
-                        dst[x_hi..].fill(0.0);
-                        let x0 = x_lo * sx + kw - px;
-                        if sx == 1 {
-                            dst[x_lo..x_hi].copy_from_slice(&src_row[x0..x0 + (x_hi - x_lo)]);
-                        } else {
-                            for (j, d) in dst[x_lo..x_hi].iter_mut().enumerate() {
-                                *d = src_row[x0 + j * sx];
-                            }
+                        for d in &mut dst[x_hi..] {
+                            *d = 0.0;
                         }
+                        gather_strided(&mut dst[x_lo..x_hi], &src[iy * s.w + x0..(iy + 1) * s.w], sx);
                     }
                 }
+            }
+        }
+    }
+}
+
+/// `dst[j] = src[j * stride]` for every `j < dst.len()`. Unit stride and stride 2 (the DCGAN
+/// case) get loops the compiler vectorises (stride 2 as a de-interleave); `src` must reach
+/// `(dst.len() - 1) * stride`.
+#[inline(always)]
+fn gather_strided(dst: &mut [f32], src: &[f32], stride: usize) {
+    let n = dst.len();
+    if n == 0 {
+        return;
+    }
+    match stride {
+        1 => dst.copy_from_slice(&src[..n]),
+        2 => {
+            let src = &src[..2 * (n - 1) + 1];
+            let (body, last) = dst.split_at_mut(n - 1);
+            for (d, pair) in body.iter_mut().zip(src.chunks_exact(2)) {
+                *d = pair[0];
+            }
+            last[0] = src[2 * (n - 1)];
+        }
+        _ => {
+            for (d, v) in dst.iter_mut().zip(src.iter().step_by(stride)) {
+                *d = *v;
+            }
+        }
+    }
+}
+
+/// `dst[j * stride] += src[j]` for every `j < src.len()`; `dst` must reach
+/// `(src.len() - 1) * stride`.
+#[inline(always)]
+fn scatter_add_strided(dst: &mut [f32], src: &[f32], stride: usize) {
+    let n = src.len();
+    if n == 0 {
+        return;
+    }
+    match stride {
+        1 => {
+            for (d, v) in dst[..n].iter_mut().zip(src) {
+                *d += v;
+            }
+        }
+        2 => {
+            let dst = &mut dst[..2 * (n - 1) + 1];
+            let (body, last) = src.split_at(n - 1);
+            for (pair, v) in dst.chunks_exact_mut(2).zip(body) {
+                pair[0] += v;
+            }
+            dst[2 * (n - 1)] += last[0];
+        }
+        _ => {
+            for (d, v) in dst.iter_mut().step_by(stride).zip(src) {
+                *d += v;
             }
         }
     }
