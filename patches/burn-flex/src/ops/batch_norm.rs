@@ -10,7 +10,6 @@
 //! pass reads input and gradient once for the two sums and once more to write the input
 //! gradient. Sums are accumulated in f64.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// Shape of a batch-norm input: `batch` images of `channels` planes of `plane` values.
@@ -75,7 +74,7 @@ fn per_channel<T: Send>(s: BnShape, f: impl Fn(usize) -> T + Sync + Send) -> Vec
 }
 
 /// `f(image_out, image_index)` for every image of `out`, in parallel where large enough.
-fn per_image(s: BnShape, out: &mut [f32], f: impl Fn(&mut [f32], usize) + Sync + Send) {
+fn per_image<T: Send>(s: BnShape, out: &mut [T], f: impl Fn(&mut [T], usize) + Sync + Send) {
     let image_len = s.channels * s.plane;
     if image_len == 0 {
         return;
@@ -101,9 +100,10 @@ fn runs(x: &[f32], s: BnShape, c: usize) -> impl Iterator<Item = &[f32]> {
 
 /// `out = (x - centre[c]) * scale[c] + shift[c]`, per channel.
 fn affine(x: &[f32], centre: &[f32], scale: &[f32], shift: &[f32], s: BnShape) -> Vec<f32> {
-    let mut out = vec![0.0f32; x.len()];
+    // Written in full below, so not zeroed first.
+    let mut out = Vec::with_capacity(x.len());
     let image_len = s.channels * s.plane;
-    per_image(s, &mut out, |image, b| {
+    per_image(s, &mut out.spare_capacity_mut()[..x.len()], |image, b| {
         let src = &x[b * image_len..][..image_len];
         for (c, (o, i)) in image
             .chunks_exact_mut(s.plane)
@@ -112,10 +112,13 @@ fn affine(x: &[f32], centre: &[f32], scale: &[f32], shift: &[f32], s: BnShape) -
         {
             let (m, a, d) = (centre[c], scale[c], shift[c]);
             for (o, &v) in o.iter_mut().zip(i) {
-                *o = (v - m) * a + d;
+                o.write((v - m) * a + d);
             }
         }
     });
+    // SAFETY: `per_image` handed every image of the `x.len()` values to the closure, which
+    // wrote each of its values.
+    unsafe { out.set_len(x.len()) };
     out
 }
 
@@ -217,9 +220,10 @@ pub(crate) fn batch_norm_train_backward_f32(
         let r = -k * sum_g / n;
         coef.push((k as f32, q as f32, r as f32, mean[c]));
     }
-    let mut x_grad = vec![0.0f32; x.len()];
+    // Written in full below, so not zeroed first.
+    let mut x_grad = Vec::with_capacity(x.len());
     let image_len = s.channels * s.plane;
-    per_image(s, &mut x_grad, |image, b| {
+    per_image(s, &mut x_grad.spare_capacity_mut()[..x.len()], |image, b| {
         let gi = &grad[b * image_len..][..image_len];
         let xi = &x[b * image_len..][..image_len];
         for (c, ((o, g), x)) in image
@@ -230,10 +234,12 @@ pub(crate) fn batch_norm_train_backward_f32(
         {
             let (k, q, r, m) = coef[c];
             for ((o, &g), &x) in o.iter_mut().zip(g).zip(x) {
-                *o = k * g + q * (x - m) + r;
+                o.write(k * g + q * (x - m) + r);
             }
         }
     });
+    // SAFETY: every value written above, as in `affine`.
+    unsafe { x_grad.set_len(x.len()) };
     (x_grad, gamma_grad, beta_grad)
 }
 

@@ -31,6 +31,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
+use core::mem::MaybeUninit;
 
 /// Shapes of one weight gradient: `img` is `[batch, c_img, h, w]`, `g` is
 /// `[batch, c_g, ho, wo]`, and `ho = (h + 2 * pad - kh) / stride + 1` (likewise `wo`).
@@ -111,10 +112,10 @@ impl WeightGradShape {
 }
 
 /// `dst[m, n] = sum_k lhs[m, k] * rhs[k, n]` with the given (column, row) strides of each
-/// operand, `dst` row-major, on the pool.
+/// operand, `dst` row-major, on the pool. `dst` is only written.
 #[allow(clippy::too_many_arguments)]
 fn matmul(
-    dst: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
     m: usize,
     n: usize,
     k: usize,
@@ -134,7 +135,7 @@ fn matmul(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst.as_mut_ptr().cast::<f32>(),
             1,
             n as isize,
             false,
@@ -155,7 +156,7 @@ fn matmul(
 }
 
 /// `f(i, chunk)` for the `i`-th chunk of `len` values of `out`, chunks in parallel.
-fn for_each_chunk(out: &mut [f32], len: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+fn for_each_chunk<T: Send>(out: &mut [T], len: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
@@ -167,6 +168,28 @@ fn for_each_chunk(out: &mut [f32], len: usize, f: impl Fn(usize, &mut [f32]) + S
     for (i, chunk) in out.chunks_mut(len).enumerate() {
         f(i, chunk);
     }
+}
+
+/// A vector of `len` values written by `fill`, which must write every one of them (it gets
+/// them uninitialised: outputs written in full need not be zeroed first).
+///
+/// # Safety
+/// `fill` writes all `len` values.
+unsafe fn written_by(len: usize, fill: impl FnOnce(&mut [MaybeUninit<f32>])) -> Vec<f32> {
+    let mut out = Vec::with_capacity(len);
+    fill(&mut out.spare_capacity_mut()[..len]);
+    // SAFETY: the caller's promise.
+    unsafe { out.set_len(len) };
+    out
+}
+
+/// `chunk`, once every value of it has been written.
+///
+/// # Safety
+/// Every value of `chunk` is initialised.
+unsafe fn assume_written(chunk: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    // SAFETY: `MaybeUninit<f32>` has the layout of `f32`, and the values are initialised.
+    unsafe { &mut *(chunk as *mut [MaybeUninit<f32>] as *mut [f32]) }
 }
 
 /// Adds `bias[c]` to each of the `plane` values of channel `c` of every image in `out`.
@@ -219,21 +242,26 @@ pub(crate) fn conv2d_forward_f32(
     };
     let positions = s.ho * s.wo;
     let image_len = s.c_out * positions;
-    let mut out = vec![0.0f32; s.batch * image_len];
-    if out.is_empty() {
-        return out;
+    let total = s.batch * image_len;
+    if total == 0 {
+        return Vec::new();
     }
     let cols = wg.cols();
     if wg.is_dense() {
         // out[b, co] = sum_c x[b, c] * w[co, c]
-        matmul(&mut out, s.batch, s.c_out, cols, x, [1, cols as isize], weight, [cols as isize, 1]);
+        // SAFETY: the product writes all of `out`.
+        let mut out = unsafe {
+            written_by(total, |out| {
+                matmul(out, s.batch, s.c_out, cols, x, [1, cols as isize], weight, [cols as isize, 1])
+            })
+        };
         if let Some(bias) = bias {
             add_bias(&mut out, bias, 1);
         }
         return out;
     }
     let per_chunk = CHUNK_DEPTH.div_ceil(positions.max(1)).clamp(1, s.batch);
-    let run_chunk = |b: usize, chunk_out: &mut [f32]| {
+    let run_chunk = |b: usize, chunk_out: &mut [MaybeUninit<f32>]| {
         let nb = chunk_out.len() / image_len;
         let depth = nb * positions;
         // With one image the GEMM writes its [c_out, positions] block in place; with several
@@ -241,13 +269,19 @@ pub(crate) fn conv2d_forward_f32(
         let staged_len = if nb == 1 { 0 } else { image_len * nb };
         with_scratch(cols * depth, staged_len, |rhs, staged| {
             im2col_transposed(x, wg, b, nb, rhs);
-            let dst: &mut [f32] = if nb == 1 { &mut *chunk_out } else { &mut *staged };
+            let dst: *mut f32 = if nb == 1 {
+                chunk_out.as_mut_ptr().cast()
+            } else {
+                staged.as_mut_ptr()
+            };
+            // SAFETY: `dst` holds `c_out x depth` values, `weight` `c_out x cols`, `rhs` `cols x
+            // depth`; gemm only writes `dst` (it does not read it).
             unsafe {
                 gemm::gemm(
                     s.c_out,
                     depth,
                     cols,
-                    dst.as_mut_ptr(),
+                    dst,
                     1,
                     depth as isize,
                     false,
@@ -268,18 +302,27 @@ pub(crate) fn conv2d_forward_f32(
             if nb > 1 {
                 for co in 0..s.c_out {
                     for i in 0..nb {
-                        chunk_out[i * image_len + co * positions..][..positions]
-                            .copy_from_slice(&staged[co * depth + i * positions..][..positions]);
+                        let src = &staged[co * depth + i * positions..][..positions];
+                        let dst = &mut chunk_out[i * image_len + co * positions..][..positions];
+                        for (d, &v) in dst.iter_mut().zip(src) {
+                            d.write(v);
+                        }
                     }
                 }
             }
         });
+        // SAFETY: the GEMM (one image) or the copies (several) wrote the whole chunk.
+        let chunk_out = unsafe { assume_written(chunk_out) };
         if let Some(bias) = bias {
             add_bias(chunk_out, bias, positions);
         }
     };
-    for_each_chunk(&mut out, per_chunk * image_len, |c, chunk| run_chunk(c * per_chunk, chunk));
-    out
+    // SAFETY: the chunks cover `out`, and `run_chunk` writes each in full.
+    unsafe {
+        written_by(total, |out| {
+            for_each_chunk(out, per_chunk * image_len, |c, chunk| run_chunk(c * per_chunk, chunk))
+        })
+    }
 }
 
 /// `dW` as `[c_g, c_img * kh * kw]`, row-major. `img` and `g` are contiguous NCHW.
@@ -292,10 +335,13 @@ pub(crate) fn weight_grad_f32(img: &[f32], g: &[f32], s: WeightGradShape) -> Vec
     }
     if s.is_dense() {
         // dW[cg, c] = sum_b g[b, cg] * img[b, c]
-        let mut out = vec![0.0f32; out_len];
         let cols = s.cols();
-        matmul(&mut out, s.c_g, cols, s.batch, g, [s.c_g as isize, 1], img, [1, cols as isize]);
-        return out;
+        // SAFETY: the product writes all of `out`.
+        return unsafe {
+            written_by(out_len, |out| {
+                matmul(out, s.c_g, cols, s.batch, g, [s.c_g as isize, 1], img, [1, cols as isize])
+            })
+        };
     }
     let per_chunk = CHUNK_DEPTH.div_ceil(s.positions()).clamp(1, s.batch);
     // gemm packs a copy of one operand per chunk: the im2col matrix (`cols` rows) in the
@@ -451,14 +497,19 @@ pub(crate) fn conv_transpose2d_f32(
     // Here `c_g` is c_in (the channels at the window positions), `c_img` c_out.
     let positions = s.positions();
     let image_len = s.c_img * s.h * s.w;
-    let mut out = vec![0.0f32; s.batch * image_len];
-    if out.is_empty() {
-        return out;
+    let total = s.batch * image_len;
+    if total == 0 {
+        return Vec::new();
     }
     let cols = s.cols();
     if s.is_dense() {
         // out[b, (co, kh, kw)] = sum_ci x[b, ci] * w[ci, (co, kh, kw)]: the images are the columns.
-        matmul(&mut out, s.batch, cols, s.c_g, x, [1, s.c_g as isize], weight, [1, cols as isize]);
+        // SAFETY: the product writes all of `out`.
+        let mut out = unsafe {
+            written_by(total, |out| {
+                matmul(out, s.batch, cols, s.c_g, x, [1, s.c_g as isize], weight, [1, cols as isize])
+            })
+        };
         if let Some(bias) = bias {
             add_bias(&mut out, bias, s.h * s.w);
         }
@@ -474,10 +525,10 @@ pub(crate) fn conv_transpose2d_f32(
         Some(t) => (t.as_slice(), 1, s.c_g as isize),
         None => (weight, cols as isize, 1),
     };
-    let run_chunk = |b: usize, chunk_out: &mut [f32]| {
+    let run_chunk = |b: usize, chunk_out: &mut [MaybeUninit<f32>]| {
         let nb = chunk_out.len() / image_len;
         let depth = nb * positions;
-        with_scratch(s.c_g * depth, cols * depth, |lhs, columns| {
+        let chunk_out = with_scratch(s.c_g * depth, cols * depth, |lhs, columns| {
             // lhs[ci, (i, p)] = x[b + i, ci, p]
             for i in 0..nb {
                 let src = &x[(b + i) * s.c_g * positions..][..s.c_g * positions];
@@ -510,18 +561,39 @@ pub(crate) fn conv_transpose2d_f32(
                     gemm::Parallelism::None,
                 );
             }
-            col2im_add(columns, s, nb, chunk_out);
+            col2im(columns, s, nb, chunk_out)
         });
         if let Some(bias) = bias {
             add_bias(chunk_out, bias, s.h * s.w);
         }
     };
-    for_each_chunk(&mut out, per_chunk * image_len, |c, chunk| run_chunk(c * per_chunk, chunk));
+    // SAFETY: the chunks cover `out`, and `col2im` writes each in full.
+    unsafe {
+        written_by(total, |out| {
+            for_each_chunk(out, per_chunk * image_len, |c, chunk| run_chunk(c * per_chunk, chunk))
+        })
+    }
+}
+
+/// The adjoint of [`im2col_transposed`]: writes into the `nb` images of `out` (`[nb, c_img, h,
+/// w]`) the sum of the values of `cols` (`[c_img * kh * kw, nb * ho * wo]`) at each place.
+fn col2im<'a>(
+    cols: &[f32],
+    s: WeightGradShape,
+    nb: usize,
+    out: &'a mut [MaybeUninit<f32>],
+) -> &'a mut [f32] {
+    if let Some(t) = WindowTable::new(s) {
+        return col2im_table(cols, s, nb, out, &t);
+    }
+    out.fill(MaybeUninit::new(0.0));
+    // SAFETY: all of `out` was just written.
+    let out = unsafe { assume_written(out) };
+    col2im_add(cols, s, nb, out);
     out
 }
 
-/// The adjoint of [`im2col_transposed`]: adds `cols` (`[c_img * kh * kw, nb * ho * wo]`) into
-/// the `nb` images of `out` (`[nb, c_img, h, w]`) at the windows' places.
+/// Adds `cols` into the images of `out` at the windows' places, window row by window row.
 fn col2im_add(cols: &[f32], s: WeightGradShape, nb: usize, out: &mut [f32]) {
     let [kh_n, kw_n] = s.kernel;
     let [sy, sx] = s.stride;
@@ -556,6 +628,9 @@ fn col2im_add(cols: &[f32], s: WeightGradShape, nb: usize, out: &mut [f32]) {
 /// Fills `rhs` (`[c_img * kh * kw, nb * ho * wo]`, row-major) with the windows of images
 /// `b..b + nb`, zero where a window hangs over the padding.
 fn im2col_transposed(img: &[f32], s: WeightGradShape, b: usize, nb: usize, rhs: &mut [f32]) {
+    if let Some(t) = WindowTable::new(s) {
+        return im2col_table(img, s, b, nb, rhs, &t);
+    }
     let [kh_n, kw_n] = s.kernel;
     let [sy, sx] = s.stride;
     let [py, px] = s.pad;
@@ -597,6 +672,139 @@ fn im2col_transposed(img: &[f32], s: WeightGradShape, b: usize, nb: usize, rhs: 
             }
         }
     }
+}
+
+/// Window rows at most this long go through a [`WindowTable`]: row by row, their loop overhead
+/// outweighs the copying (4x4 and 8x8 maps in a DCGAN).
+const TABLE_MAX_WIDTH: usize = 8;
+
+/// For small output maps: the offset of every window position's top-left value in a copy of
+/// one image plane with the padding written out as zeros (`hp x wp`), so that the values under
+/// kernel tap `(kh, kw)` are `padded[kh * wp + kw + offsets[p]]` for all positions `p` at once,
+/// one flat loop per tap instead of a short loop per window row.
+struct WindowTable {
+    offsets: Vec<usize>,
+    hp: usize,
+    wp: usize,
+}
+
+impl WindowTable {
+    fn new(s: WeightGradShape) -> Option<Self> {
+        if s.wo > TABLE_MAX_WIDTH || s.positions() == 0 {
+            return None;
+        }
+        let [sy, sx] = s.stride;
+        let [kh_n, kw_n] = s.kernel;
+        // Every tap of every window inside the padded plane (wider where the windows reach
+        // past the padding on the far side).
+        let hp = (s.h + 2 * s.pad[0]).max((s.ho - 1) * sy + kh_n);
+        let wp = (s.w + 2 * s.pad[1]).max((s.wo - 1) * sx + kw_n);
+        let offsets = (0..s.ho)
+            .flat_map(|y| (0..s.wo).map(move |x| y * sy * wp + x * sx))
+            .collect();
+        Some(Self { offsets, hp, wp })
+    }
+
+    /// The values under tap `(kh, kw)` of every window, from the padded plane.
+    #[inline(always)]
+    fn gather(&self, dst: &mut [f32], padded: &[f32], kh: usize, kw: usize) {
+        let base = &padded[kh * self.wp + kw..];
+        let last = *self.offsets.last().expect("positions");
+        assert!(last < base.len() && dst.len() == self.offsets.len());
+        for (d, &o) in dst.iter_mut().zip(&self.offsets) {
+            // SAFETY: `o <= last < base.len()` (offsets increase).
+            *d = unsafe { *base.get_unchecked(o) };
+        }
+    }
+
+    /// Adds `src` into the padded plane under tap `(kh, kw)` of every window.
+    #[inline(always)]
+    fn scatter_add(&self, padded: &mut [f32], src: &[f32], kh: usize, kw: usize) {
+        let base = &mut padded[kh * self.wp + kw..];
+        let last = *self.offsets.last().expect("positions");
+        assert!(last < base.len() && src.len() == self.offsets.len());
+        for (v, &o) in src.iter().zip(&self.offsets) {
+            // SAFETY: as in `gather`.
+            unsafe { *base.get_unchecked_mut(o) += v };
+        }
+    }
+}
+
+/// [`im2col_transposed`] through a [`WindowTable`]: each image plane is copied once into a
+/// zero-bordered buffer, then every tap's row is one gather.
+fn im2col_table(
+    img: &[f32],
+    s: WeightGradShape,
+    b: usize,
+    nb: usize,
+    rhs: &mut [f32],
+    t: &WindowTable,
+) {
+    let [kh_n, kw_n] = s.kernel;
+    let [py, px] = s.pad;
+    let positions = s.positions();
+    let depth = nb * positions;
+    let plane = s.h * s.w;
+    // Only the interior is ever written: the border stays zero.
+    let mut padded = vec![0.0f32; t.hp * t.wp];
+    for ci in 0..s.c_img {
+        for i in 0..nb {
+            let src = &img[((b + i) * s.c_img + ci) * plane..][..plane];
+            for (dst, row) in padded[py * t.wp..]
+                .chunks_exact_mut(t.wp)
+                .zip(src.chunks_exact(s.w))
+            {
+                dst[px..px + s.w].copy_from_slice(row);
+            }
+            for kh in 0..kh_n {
+                for kw in 0..kw_n {
+                    let row = (ci * kh_n + kh) * kw_n + kw;
+                    let dst = &mut rhs[row * depth + i * positions..][..positions];
+                    t.gather(dst, &padded, kh, kw);
+                }
+            }
+        }
+    }
+}
+
+/// [`col2im`] through a [`WindowTable`]: the taps of one image plane are added into a zeroed
+/// padded buffer, whose interior is then the image plane.
+fn col2im_table<'a>(
+    cols: &[f32],
+    s: WeightGradShape,
+    nb: usize,
+    out: &'a mut [MaybeUninit<f32>],
+    t: &WindowTable,
+) -> &'a mut [f32] {
+    let [kh_n, kw_n] = s.kernel;
+    let [py, px] = s.pad;
+    let positions = s.positions();
+    let depth = nb * positions;
+    let plane = s.h * s.w;
+    let mut padded = vec![0.0f32; t.hp * t.wp];
+    for ci in 0..s.c_img {
+        for i in 0..nb {
+            padded.fill(0.0);
+            for kh in 0..kh_n {
+                for kw in 0..kw_n {
+                    let row = (ci * kh_n + kh) * kw_n + kw;
+                    let src = &cols[row * depth + i * positions..][..positions];
+                    t.scatter_add(&mut padded, src, kh, kw);
+                }
+            }
+            let dst = &mut out[(i * s.c_img + ci) * plane..][..plane];
+            for (d, row) in dst
+                .chunks_exact_mut(s.w)
+                .zip(padded[py * t.wp..].chunks_exact(t.wp))
+            {
+                for (d, &v) in d.iter_mut().zip(&row[px..px + s.w]) {
+                    d.write(v);
+                }
+            }
+        }
+    }
+    // SAFETY: every plane of the `nb` images was written (`out` holds exactly those).
+    unsafe { assume_written(out) }
 }
 
 /// `dst[j] = src[j * stride]` for every `j < dst.len()`. Unit stride and stride 2 (the DCGAN
@@ -724,6 +932,9 @@ mod tests {
     fn matches_the_definition() {
         for (batch, c_img, h, c_g, k, stride, pad) in [
             (5, 3, 16, 4, 4, 2, 1),
+            // windows rows wider than `TABLE_MAX_WIDTH`: the row-by-row path
+            (2, 3, 20, 3, 4, 2, 1),
+            (2, 2, 13, 2, 3, 1, 1),
             (3, 2, 9, 3, 5, 2, 2),
             (2, 4, 7, 2, 3, 1, 1),
             (4, 3, 4, 5, 4, 1, 0),
