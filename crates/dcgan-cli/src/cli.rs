@@ -167,7 +167,9 @@ pub struct SampleArgs {
     /// Output grid image.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Also write each image as DIR/seed_NNNNNN.png (with --seeds) or DIR/img_NNNNNN.png.
+    /// Also write each image as DIR/seed_NNNNNN.png (with --seeds) or DIR/img_NNNNNN.png:
+    /// exactly the model's image (its size, grayscale or RGB as the model), no border, so
+    /// tools such as pytorch-fid score the sample itself.
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
     /// Images per row of the grid (default: square).

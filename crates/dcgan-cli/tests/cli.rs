@@ -162,7 +162,23 @@ fn train_resume_sample_export_import() {
         "--out-dir",
         s(&each),
     ]);
-    assert_eq!(png(&grid).dimensions(), (2 * 18 + 2, 2 * 18 + 2));
+    let grid_image = png(&grid);
+    assert_eq!(grid_image.dimensions(), (2 * 18 + 2, 2 * 18 + 2));
+    // One file per seed is exactly the model's image: 16x16 RGB, no border, the grid's tile.
+    for (k, seed) in (0..4).enumerate() {
+        let file = image::open(each.join(format!("seed_{seed:06}.png"))).unwrap();
+        assert_eq!(file.color(), image::ColorType::Rgb8);
+        let file = file.to_rgb8();
+        assert_eq!(file.dimensions(), (16, 16));
+        let (x0, y0) = (2 + 18 * (k as u32 % 2), 2 + 18 * (k as u32 / 2));
+        for (x, y, p) in file.enumerate_pixels() {
+            assert_eq!(
+                grid_image.get_pixel(x0 + x, y0 + y),
+                p,
+                "seed {seed} ({x}, {y})"
+            );
+        }
+    }
     let alone = tmp.path().join("alone");
     ok(&[
         "sample",
@@ -515,13 +531,13 @@ fn contact_sheet_tiles_and_labels_match_sample_seeds() {
             tile["size"].as_u64().unwrap() as u32,
         );
         assert_eq!(size, 16);
-        // The tile is the seed's own image (dcgan sample pads its single-image grid by 2).
+        // The tile is the seed's own image.
         let own = png(&each.join(format!("seed_{seed:06}.png")));
         for py in 0..16 {
             for px in 0..16 {
                 assert_eq!(
                     sheet.get_pixel(x + px, y + py),
-                    own.get_pixel(2 + px, 2 + py),
+                    own.get_pixel(px, py),
                     "seed {seed} at ({px}, {py})"
                 );
             }

@@ -37,6 +37,15 @@ pub enum Error {
         /// Why it cannot be used.
         message: String,
     },
+    /// A quality metric that cannot be computed from what it was given (too few samples, a
+    /// singular covariance, statistics of another feature network).
+    #[error("{metric}: {message}")]
+    Metric {
+        /// The metric, e.g. `FID`.
+        metric: String,
+        /// Why it cannot be computed.
+        message: String,
+    },
     /// Training produced non-finite losses.
     #[error(
         "losses became non-finite at iteration {iteration} (Loss_D {loss_d}, Loss_G {loss_g}); \
@@ -76,6 +85,14 @@ impl Error {
     pub fn format(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
         Error::Format {
             path: path.as_ref().to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    /// A metric that cannot be computed.
+    pub fn metric(metric: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Metric {
+            metric: metric.into(),
             message: message.into(),
         }
     }

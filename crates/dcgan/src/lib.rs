@@ -13,6 +13,8 @@
 //! - [`features`]: the discriminator as a feature extractor (layers pooled to 4x4).
 //! - [`figures`]: the walk, arithmetic, turn and nearest-neighbour figures.
 //! - [`inside`]: guided backpropagation of D features; forgetting objects by dropping G maps.
+//! - [`metrics`]: sample quality: FID, KID, precision/recall, Inception Score, their feature
+//!   networks and the evaluation of a generator against real images.
 //! - [`nearest`]: nearest training neighbours of samples (the memorisation check).
 //! - [`render`]: image grids, contact sheets, figure tables, GIFs and loss plots.
 //! - [`run`]: the run folder layout.
@@ -27,6 +29,7 @@ pub mod figures;
 pub mod inside;
 pub mod interop;
 pub mod latent;
+pub mod metrics;
 pub mod model;
 pub mod nearest;
 pub mod render;

@@ -68,7 +68,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
         let per = m.channels * m.image_size * m.image_size;
         for (k, name) in names.iter().enumerate() {
             let img = &images[k * per..(k + 1) * per];
-            dcgan::render::save_grid(&dir.join(name), img, m.channels, m.image_size, Some(1))?;
+            dcgan::render::save_image(&dir.join(name), img, m.channels, m.image_size)?;
         }
         println!("wrote {} images to {}", names.len(), dir.display());
     }

@@ -7,8 +7,7 @@ use burn::module::Module;
 use burn::nn::Initializer;
 use burn::nn::conv::Conv2dConfig;
 use burn::optim::GradientsParams;
-use burn::tensor::activation::log_softmax;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -16,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use super::svm::accuracy;
 use crate::model::weights::{self, NamedTensor};
 use crate::model::{Discriminator, ModelConfig};
-use crate::train::{Adam, AdamConfig};
+use crate::train::{Adam, AdamConfig, cross_entropy};
 
 /// Training settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -117,14 +116,8 @@ pub fn train(
                 .iter()
                 .flat_map(|&i| images[i * per..(i + 1) * per].iter().copied())
                 .collect();
-            let mut onehot = vec![0.0f32; batch.len() * classes];
-            for (k, &i) in batch.iter().enumerate() {
-                onehot[k * classes + labels[i] as usize] = 1.0;
-            }
-            let target =
-                Tensor::<2>::from_data(TensorData::new(onehot, [batch.len(), classes]), &ad);
-            let logp = log_softmax(logits(&net, model.image_tensor(x, &ad), classes), 1);
-            let loss = logp.mul(target).sum().neg().div_scalar(batch.len() as f64);
+            let targets: Vec<u16> = batch.iter().map(|&i| labels[i]).collect();
+            let loss = cross_entropy(logits(&net, model.image_tensor(x, &ad), classes), &targets);
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = adam.step(net, grads);
         }

@@ -24,6 +24,8 @@ pub struct Batch {
     pub iteration: u64,
     /// `[batch, c, s, s]` row-major.
     pub images: Vec<f32>,
+    /// The images' classes, when the source has labels.
+    pub labels: Option<Vec<u16>>,
 }
 
 /// A background producer of batches.
@@ -74,9 +76,11 @@ impl Loader {
                     }
                     let order = &cached.as_ref().expect("set above").1;
                     let indices = &order[k * batch_size..(k + 1) * batch_size];
-                    let batch = dataset
-                        .batch(indices)
-                        .map(|images| Batch { iteration, images });
+                    let batch = dataset.pixels(indices).map(|p| Batch {
+                        iteration,
+                        images: super::to_unit_range(&p.bytes),
+                        labels: p.labels,
+                    });
                     let failed = batch.is_err();
                     if tx.send(batch).is_err() || failed {
                         return; // receiver gone, or an error was delivered

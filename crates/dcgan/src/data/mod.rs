@@ -19,7 +19,7 @@ mod transform;
 
 pub use builtin::CLASSES as BUILTIN_CLASSES;
 pub use cifar::CLASSES as CIFAR10_CLASSES;
-pub use loader::{Batch, Loader};
+pub use loader::{Batch, Loader, permutation};
 pub use source::{DataSource, Split};
 pub use transform::{fit_image, to_unit_range};
 
@@ -156,6 +156,39 @@ impl Dataset {
                 })
             }
         }
+    }
+
+    /// A digest of what the dataset holds, for caches of what was computed from it: the SHA-256
+    /// of the decoded pixels and labels (formats read into memory), or of every file's path,
+    /// length and modification time (folders), with the size and channels.
+    pub fn fingerprint(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(format!(
+            "{} {}x{}x{};",
+            self.source, self.channels, self.size, self.size
+        ));
+        match &self.storage {
+            Storage::Memory(p) => {
+                h.update(&p.bytes);
+                if let Some(l) = &p.labels {
+                    l.iter().for_each(|v| h.update(v.to_le_bytes()));
+                }
+            }
+            Storage::Files(files, _) => {
+                for f in files {
+                    let m = std::fs::metadata(f).map_err(|e| Error::io(f, e))?;
+                    let modified = m
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_nanos())
+                        .unwrap_or(0);
+                    h.update(format!("{}|{}|{modified};", f.display(), m.len()));
+                }
+            }
+        }
+        Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
     }
 
     /// The images at `indices` in `[-1, 1]`, `[b, c, s, s]` row-major.

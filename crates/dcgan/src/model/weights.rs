@@ -361,6 +361,58 @@ pub fn read_safetensors(path: &Path) -> Result<(Tensors, BTreeMap<String, String
     Ok((out, metadata))
 }
 
+/// Reads every floating-point tensor of a PyTorch checkpoint (`torch.save` of a state dict, in
+/// the zip container of PyTorch 1.6+ or the legacy pickle stream before it) through Burn's
+/// `pytorch-reader`, as `f32`. Integer bookkeeping (`num_batches_tracked`) is skipped.
+pub fn read_pytorch(path: &Path) -> Result<Tensors> {
+    let reader = pytorch_reader::PytorchReader::new(path)
+        .map_err(|e| Error::format(path, format!("not a PyTorch checkpoint: {e}")))?;
+    let mut out = Tensors::new();
+    for (name, tensor) in reader.into_tensors() {
+        use pytorch_reader::DType;
+        let (dtype, shape) = (tensor.dtype(), tensor.shape().to_vec());
+        if !matches!(dtype, DType::F32 | DType::F64) {
+            if matches!(dtype, DType::F16 | DType::BF16) {
+                return Err(Error::format(
+                    path,
+                    format!("tensor `{name}` is {dtype:?}; expected float32 or float64 weights"),
+                ));
+            }
+            continue;
+        }
+        let bytes = tensor
+            .read()
+            .map_err(|e| Error::format(path, format!("cannot read tensor `{name}`: {e}")))?;
+        let values = match dtype {
+            DType::F32 => bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+                .collect(),
+            _ => bytes
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
+                .collect(),
+        };
+        out.insert(name, NamedTensor { shape, values });
+    }
+    Ok(out)
+}
+
+/// Reads a weights file in either format: safetensors, or a PyTorch checkpoint (`.pth`, `.pt`).
+/// The format is told from the content, not the name.
+pub fn read_weights(path: &Path) -> Result<Tensors> {
+    let mut head = [0u8; 9];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map_err(|e| Error::io(path, e))?;
+    // safetensors: an 8-byte little-endian header length, then the JSON header.
+    if n == 9 && head[8] == b'{' {
+        Ok(read_safetensors(path)?.0)
+    } else {
+        read_pytorch(path)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,48 @@ use crate::{Error, Result};
 /// Padding between tiles, in pixels.
 const PAD: usize = 2;
 
+/// A value in `[-1, 1]` as an 8-bit pixel: `round((v + 1) * 127.5)`, clamped (what writing a PNG
+/// does; torchvision's `save_image` rounds the same way).
+pub fn to_byte(v: f32) -> u8 {
+    ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8
+}
+
+/// Images `[n, c, s, s]` in `[-1, 1]` as the bytes their PNG files hold, in the same layout.
+pub fn to_bytes(images: &[f32]) -> Vec<u8> {
+    images.iter().map(|&v| to_byte(v)).collect()
+}
+
+/// One image (`[channels, size, size]` in `[-1, 1]`) as exactly that: `size` x `size`, grayscale
+/// for one channel and RGB for three, no border.
+pub fn single_image(image: &[f32], channels: usize, size: usize) -> image::DynamicImage {
+    let plane = size * size;
+    if channels == 1 {
+        let bytes = to_bytes(&image[..plane]);
+        image::DynamicImage::ImageLuma8(
+            image::GrayImage::from_raw(size as u32, size as u32, bytes).expect("size x size"),
+        )
+    } else {
+        let mut rgb = Vec::with_capacity(3 * plane);
+        for i in 0..plane {
+            rgb.extend((0..3).map(|c| to_byte(image[c * plane + i])));
+        }
+        image::DynamicImage::ImageRgb8(
+            RgbImage::from_raw(size as u32, size as u32, rgb).expect("size x size"),
+        )
+    }
+}
+
+/// Writes one image at the model's size and channels (see [`single_image`]): the file tools
+/// such as pytorch-fid read as the sample itself.
+pub fn save_image(path: &Path, image: &[f32], channels: usize, size: usize) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    single_image(image, channels, size)
+        .save(path)
+        .map_err(|e| Error::format(path, format!("cannot write image: {e}")))
+}
+
 /// Tiles `images` (`[n, channels, size, size]`, values in `[-1, 1]`) into one RGB image with
 /// `columns` tiles per row (`None`: `ceil(sqrt(n))`).
 pub fn grid_image(
@@ -34,10 +76,7 @@ pub fn grid_image(
         );
         for y in 0..size {
             for x in 0..size {
-                let at = |c: usize| {
-                    let v = img[c.min(channels - 1) * plane + y * size + x];
-                    ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8
-                };
+                let at = |c: usize| to_byte(img[c.min(channels - 1) * plane + y * size + x]);
                 out.put_pixel(
                     (x0 + x) as u32,
                     (y0 + y) as u32,
@@ -85,5 +124,23 @@ mod tests {
         assert_eq!(g.get_pixel(7, 7).0, [255, 255, 255]);
         assert_eq!(g.get_pixel(0, 0).0, [0, 0, 0]); // padding
         assert_eq!(g.get_pixel(11, 7).0, [0, 0, 0]); // empty sixth tile
+    }
+
+    #[test]
+    fn a_single_image_is_the_model_image_without_border() {
+        // 2x2 grayscale: one channel, four exact byte values.
+        let gray = single_image(&[-1.0, -0.5, 0.5, 1.0], 1, 2);
+        assert_eq!(gray.color(), image::ColorType::L8);
+        assert_eq!(gray.as_bytes(), &[0, 64, 191, 255]);
+        // 2x2 RGB from planes: pixel (0, 0) takes the first value of each plane.
+        let planes = [
+            -1.0, -1.0, -1.0, 1.0, // R
+            1.0, -1.0, -1.0, -1.0, // G
+            0.0, 0.0, 0.0, 0.0, // B
+        ];
+        let rgb = single_image(&planes, 3, 2).to_rgb8();
+        assert_eq!(rgb.dimensions(), (2, 2));
+        assert_eq!(rgb.get_pixel(0, 0).0, [0, 255, 128]);
+        assert_eq!(rgb.get_pixel(1, 1).0, [255, 0, 128]);
     }
 }

@@ -17,4 +17,4 @@ pub use adam::{Adam, AdamConfig};
 pub use config::TrainConfig;
 pub use gan::{Gan, StepStats};
 pub use loop_::{Observer, Start, Summary, read_run_config, run_training};
-pub use loss::{bce_fake, bce_real};
+pub use loss::{bce_fake, bce_real, cross_entropy};
