@@ -40,6 +40,12 @@ pub enum Command {
     /// The paper's feature evaluation: a linear L2-SVM on D's features, C chosen on validation,
     /// all labels or N per class, beside the same for a randomly initialised D.
     Classify(ClassifyArgs),
+    /// Sample quality: FID, KID, precision/recall and Inception Score of a generator's samples
+    /// (or of any images) against real images, in a named feature network.
+    Metrics(MetricsArgs),
+    /// Train or inspect the classifier whose features `metrics --features classifier:DIR` uses.
+    #[command(subcommand)]
+    Classifier(ClassifierCommand),
     /// Images per second of a training iteration, of sampling and of the data pipeline, for
     /// PyTorch's `examples/dcgan` model (nz 100, ngf = ndf = 64, RGB).
     Bench(BenchArgs),
@@ -124,6 +130,21 @@ pub struct TrainArgs {
     /// No progress bar (one summary line per sample interval instead).
     #[arg(long)]
     pub quiet: bool,
+    /// Measure FID and KID every N iterations (and after the last); the best checkpoint is
+    /// kept as checkpoints/best.safetensors. Needs --eval-features.
+    #[arg(long, requires = "eval_features")]
+    pub eval_every: Option<u64>,
+    /// Samples per evaluation (seeds 0..N, the same every time); more than the features'
+    /// dimensions.
+    #[arg(long, default_value_t = 5000)]
+    pub eval_samples: usize,
+    /// Feature network of the evaluations: inception:FILE or classifier:DIR.
+    #[arg(long, requires = "eval_every")]
+    pub eval_features: Option<String>,
+    /// Real training images the evaluations compare against (a fixed random subset; default
+    /// all).
+    #[arg(long)]
+    pub eval_real_n: Option<usize>,
 }
 
 /// Which checkpoint to read.
@@ -548,4 +569,137 @@ pub struct BenchArgs {
     /// Also write every figure as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Run folder whose newest checkpoint's generator is scored.
+    #[arg(long, conflicts_with_all = ["checkpoint", "images"])]
+    pub run: Option<PathBuf>,
+    /// A specific checkpoint instead of a run's newest.
+    #[arg(long, conflicts_with = "images")]
+    pub checkpoint: Option<PathBuf>,
+    /// Score images of a data source instead of a generator (e.g. the test split against the
+    /// training split: the floor of each metric).
+    #[arg(long, value_name = "SOURCE")]
+    pub images: Option<String>,
+    /// Split of --images: train or test.
+    #[arg(long, default_value = "test")]
+    pub images_split: String,
+    /// Feature network: inception:FILE (pytorch-fid's pt_inception-2015-12-05-6726825d.pth or
+    /// its safetensors) or classifier:DIR (`dcgan classifier train`).
+    #[arg(long)]
+    pub features: String,
+    /// Real images: mnist:DIR, cifar10:DIR, svhn:DIR, folder:DIR or builtin (default: the data
+    /// the run was trained on).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Split of the real images: train or test.
+    #[arg(long, default_value = "train")]
+    pub split: String,
+    /// Use at most N real images (a fixed random subset); default: all of the split.
+    #[arg(long)]
+    pub real_n: Option<usize>,
+    /// Reference statistics from a pytorch-fid .npz instead of real images (FID only).
+    #[arg(long, conflicts_with_all = ["data", "split", "real_n"])]
+    pub real_stats: Option<PathBuf>,
+    /// Generated samples (seeds SEED ... SEED + N - 1).
+    #[arg(long, default_value_t = 50_000)]
+    pub n: usize,
+    /// Seed of the first sample.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Side of the images when no run gives it (--images): default the source's own.
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    /// Channels of the images when no run gives them (--images).
+    #[arg(long)]
+    pub channels: Option<usize>,
+    /// Which metrics: any of fid, kid, pr, is, or all.
+    #[arg(long, default_value = "all")]
+    pub metrics: String,
+    /// KID: subsets averaged (torch-fidelity: 100).
+    #[arg(long, default_value_t = 100)]
+    pub kid_subsets: usize,
+    /// KID: vectors per subset (torch-fidelity: 1000).
+    #[arg(long, default_value_t = 1000)]
+    pub kid_subset_size: usize,
+    /// Precision/recall: neighbourhood size (Kynkaanniemi et al.: 3).
+    #[arg(long, default_value_t = 3)]
+    pub k: usize,
+    /// Inception Score: splits (torch-fidelity: 10).
+    #[arg(long, default_value_t = 10)]
+    pub is_splits: usize,
+    /// Images per forward pass of the feature network.
+    #[arg(long, default_value_t = 50)]
+    pub batch: usize,
+    /// Folder of the real-feature cache (default: $DCGAN_CACHE, $XDG_CACHE_HOME/dcgan or
+    /// ~/.cache/dcgan).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not read or write the real-feature cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+    /// Write the generated side's statistics (mu, sigma) as a pytorch-fid .npz.
+    #[arg(long, value_name = "FILE")]
+    pub save_stats: Option<PathBuf>,
+    /// Write the real side's statistics as a pytorch-fid .npz.
+    #[arg(long, value_name = "FILE")]
+    pub save_real_stats: Option<PathBuf>,
+    /// Accept real data whose stored size or channels differ from the model's, fitting it as
+    /// training would.
+    #[arg(long)]
+    pub convert: bool,
+    /// The full result as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    #[arg(long, default_value = "flex")]
+    pub device: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClassifierCommand {
+    /// Train a classifier on a labelled dataset; its penultimate layer becomes a feature space
+    /// for `dcgan metrics --features classifier:DIR`.
+    Train(ClassifierTrainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifierTrainArgs {
+    /// Labelled training images: mnist:DIR, cifar10:DIR, svhn:DIR or folder:DIR (one
+    /// subfolder per class).
+    #[arg(long)]
+    pub data: String,
+    /// New folder for classifier.json and classifier.safetensors.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Input side (4 * 2^n; default: 32 for mnist, cifar10, svhn and builtin, 64 for folders).
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    /// Input channels (default: the source's).
+    #[arg(long)]
+    pub channels: Option<usize>,
+    /// Width of the first stage (features: width * 2^(stages - 1)).
+    #[arg(long, default_value_t = 32)]
+    pub width: usize,
+    /// Passes over the training images.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: u64,
+    /// Images per step.
+    #[arg(long, default_value_t = 128)]
+    pub batch_size: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Mirror training images left-right at random (default: on for RGB, off for grayscale,
+    /// where digits are not mirror images of each other).
+    #[arg(long)]
+    pub flip: Option<bool>,
+    /// Seed of the weights, the order and the flips.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    #[arg(long, default_value = "flex")]
+    pub device: String,
 }

@@ -5,9 +5,11 @@
 //!   config.json            the full training configuration, written first
 //!   metrics.jsonl          one JSON object per iteration (Loss_D, Loss_G, D(x), D(G(z)))
 //!   loss.png               the loss curves, kept current
+//!   fid.png, best.json     with --eval-every: FID/KID over training, the best evaluation
 //!   samples/iter_000500.png  grids from one fixed noise batch
 //!   samples/latest.png
 //!   checkpoints/ckpt_000500.safetensors   G, D, both Adam states, RNG and data position
+//!   checkpoints/best.safetensors          the same at the best evaluation (--eval-every)
 //! ```
 
 use std::io::Write;
@@ -45,6 +47,21 @@ impl RunDir {
     /// `loss.png`.
     pub fn loss_plot(&self) -> PathBuf {
         self.root.join("loss.png")
+    }
+
+    /// `fid.png`: the evaluation curve, when training evaluates (`--eval-every`).
+    pub fn eval_plot(&self) -> PathBuf {
+        self.root.join("fid.png")
+    }
+
+    /// `best.json`: the iteration and score of the best evaluation so far.
+    pub fn best(&self) -> PathBuf {
+        self.root.join("best.json")
+    }
+
+    /// `checkpoints/best.safetensors`: the whole state at the best evaluation.
+    pub fn best_checkpoint(&self) -> PathBuf {
+        self.checkpoints().join("best.safetensors")
     }
 
     /// `samples/`.
@@ -88,7 +105,13 @@ impl RunDir {
     /// Removes the files a run writes (config, metrics, plot, samples, checkpoints) and nothing
     /// else in the folder: what `--force` replaces.
     pub fn clear_outputs(&self) -> Result<()> {
-        for file in [self.config(), self.metrics(), self.loss_plot()] {
+        for file in [
+            self.config(),
+            self.metrics(),
+            self.loss_plot(),
+            self.eval_plot(),
+            self.best(),
+        ] {
             if file.exists() {
                 std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
             }

@@ -1,10 +1,12 @@
 //! One module per subcommand; each turns its arguments into library calls.
 
 mod bench;
+mod classifier;
 mod classify;
 mod inside;
 mod interop;
 mod latent;
+mod metrics;
 mod nearest;
 mod sample;
 mod train;
@@ -12,7 +14,8 @@ mod train;
 use anyhow::Result;
 use dcgan::device::Device;
 
-use crate::cli::{CheckpointArgs, Cli, Command, ModelArgs};
+pub use crate::cli::CheckpointArgs;
+use crate::cli::{Cli, Command, ModelArgs};
 use dcgan::data::DataSource;
 use dcgan::model::ModelConfig;
 
@@ -30,6 +33,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Forget(args) => inside::forget(args),
         Command::Features(args) => classify::features(args),
         Command::Classify(args) => classify::classify(args),
+        Command::Metrics(args) => metrics::run(args),
+        Command::Classifier(command) => classifier::run(command),
         Command::Bench(args) => bench::run(args),
     }
 }

@@ -41,6 +41,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.keep_checkpoints = args.keep_checkpoints;
             config.grid_samples = args.grid_samples;
             config.device = device_choice;
+            if let (Some(every), Some(features)) = (args.eval_every, &args.eval_features) {
+                config.eval = Some(dcgan::train::EvalConfig {
+                    every,
+                    samples: args.eval_samples,
+                    features: features.parse()?,
+                    real_n: args.eval_real_n,
+                    cache_dir: dcgan::metrics::evaluate::default_cache_dir(),
+                });
+            }
             match args.max_iters {
                 Some(n) => config.iterations = n,
                 None => config.epochs = Some(args.epochs.unwrap_or(DEFAULT_EPOCHS)),

@@ -188,25 +188,20 @@ impl FeatureSide {
     }
 }
 
-/// Images through the network, `batch` at a time, each batch rounded to 8 bits first.
+/// Batches of images (`next(k)` gives the `k`-th, `None` after the last) through the network.
 fn features_of_batches(
     network: &FeatureNetwork,
-    mut next: impl FnMut(usize) -> Result<Option<Vec<f32>>>,
-    channels: usize,
-    size: usize,
+    mut next: impl FnMut(usize) -> Result<Option<Tensor<4>>>,
     total: usize,
     stage: &str,
-    device: &Device,
     progress: Progress<'_>,
 ) -> Result<(FeatureSet, FeatureSet)> {
     let (mut f, mut l) = (Vec::new(), Vec::new());
     let (mut dim, mut classes, mut done) = (network.dim(), 1, 0);
-    let per = channels * size * size;
     let mut k = 0;
-    while let Some(images) = next(k)? {
+    while let Some(x) = next(k)? {
         k += 1;
-        let n = images.len() / per;
-        let x = Tensor::<4>::from_data(TensorData::new(images, [n, channels, size, size]), device);
+        let n = x.dims()[0];
         let (features, logits) = network.forward(x);
         dim = features.dims()[1];
         classes = logits.dims()[1];
@@ -216,6 +211,12 @@ fn features_of_batches(
         progress(stage, done, total);
     }
     Ok((FeatureSet::new(dim, f), FeatureSet::new(classes, l)))
+}
+
+/// Host images `[n, channels, size, size]` as a tensor.
+fn images_tensor(images: Vec<f32>, channels: usize, size: usize, device: &Device) -> Tensor<4> {
+    let n = images.len() / (channels * size * size);
+    Tensor::from_data(TensorData::new(images, [n, channels, size, size]), device)
 }
 
 /// Rounds images in `[-1, 1]` to the 8-bit values a PNG of them holds, back in `[-1, 1]`.
@@ -247,15 +248,16 @@ pub fn generator_side(
             let end = ((k + 1) * batch).min(n) as u64;
             let seeds: Vec<u64> = (first_seed + start..first_seed + end).collect();
             let z = sample::z_for_seeds(&seeds, model);
-            Ok(Some(quantise(&sample::generate(
-                g, &z, model.nz, batch, device,
-            ))))
+            let images = quantise(&sample::generate(g, &z, model.nz, batch, device));
+            Ok(Some(images_tensor(
+                images,
+                model.channels,
+                model.image_size,
+                device,
+            )))
         },
-        model.channels,
-        model.image_size,
         n,
         "generated",
-        device,
         progress,
     )?;
     FeatureSide::from_features(description, features, Some(logits), false)
@@ -278,13 +280,18 @@ pub struct RealImages {
 }
 
 impl RealImages {
-    fn describe(&self, n: usize) -> String {
+    fn describe(&self, total: usize) -> String {
         let split = match self.split {
             Split::Train => "train",
             Split::Test => "test",
         };
+        let subset = if self.max_n.is_some_and(|m| m < total) {
+            ", a fixed random subset"
+        } else {
+            ""
+        };
         format!(
-            "{} ({split} split, {n} images at {s}x{s}x{})",
+            "{} ({split} split{subset}, at {s}x{s}x{})",
             self.source,
             self.channels,
             s = self.size
@@ -306,6 +313,20 @@ pub fn real_side(
     device: &Device,
     progress: Progress<'_>,
 ) -> Result<FeatureSide> {
+    images_side(network, real, batch, cache_dir, false, device, progress)
+}
+
+/// [`real_side`], keeping the class logits when `logits` (real images scored as the first
+/// side have an Inception Score too); those are never cached.
+fn images_side(
+    network: &FeatureNetwork,
+    real: &RealImages,
+    batch: usize,
+    cache_dir: Option<&Path>,
+    logits: bool,
+    device: &Device,
+    progress: Progress<'_>,
+) -> Result<FeatureSide> {
     let dataset = Dataset::open(&real.source, real.split, real.size, Some(real.channels))?;
     let mut indices: Vec<usize> = (0..dataset.len()).collect();
     if let Some(max) = real.max_n.filter(|&m| m < dataset.len()) {
@@ -313,7 +334,7 @@ pub fn real_side(
         indices.truncate(max);
         indices.sort_unstable();
     }
-    let description = real.describe(indices.len());
+    let description = real.describe(dataset.len());
     let key = {
         let mut h = Sha256::new();
         h.update(format!(
@@ -333,28 +354,29 @@ pub fn real_side(
             .collect::<String>()
     };
     let cache = cache_dir.map(|d| d.join(format!("real-{key}.safetensors")));
-    if let Some(path) = &cache
+    if let Some(path) = cache.as_ref().filter(|_| !logits)
         && let Some(features) = read_cached(path, network.dim(), indices.len())
     {
         return FeatureSide::from_features(description, features, None, true);
     }
     let batch = batch.max(1);
-    let (features, _) = features_of_batches(
+    let (features, class_logits) = features_of_batches(
         network,
         |k| {
             let part = match indices.chunks(batch).nth(k) {
                 Some(p) => p,
                 None => return Ok(None),
             };
-            Ok(Some(crate::data::to_unit_range(
-                &dataset.pixels(part)?.bytes,
+            let images = crate::data::to_unit_range(&dataset.pixels(part)?.bytes);
+            Ok(Some(images_tensor(
+                images,
+                real.channels,
+                real.size,
+                device,
             )))
         },
-        real.channels,
-        real.size,
         indices.len(),
         "real",
-        device,
         progress,
     )?;
     if let Some(path) = &cache {
@@ -374,7 +396,7 @@ pub fn real_side(
         ];
         weights::write_safetensors(path, &tensors, meta.into_iter().collect())?;
     }
-    FeatureSide::from_features(description, features, None, false)
+    FeatureSide::from_features(description, features, logits.then_some(class_logits), false)
 }
 
 fn read_cached(path: &Path, dim: usize, n: usize) -> Option<FeatureSet> {
@@ -405,6 +427,8 @@ pub struct Report {
     pub network: String,
     /// SHA-256 of its weights.
     pub network_id: String,
+    /// A short name of the network for each metric's line.
+    pub network_label: String,
     /// How images reach it.
     pub preprocessing: String,
     /// The generated (or first) side.
@@ -491,6 +515,7 @@ pub fn score(
     Ok(Report {
         network: network.name().to_string(),
         network_id: network.id().to_string(),
+        network_label: network.label(),
         preprocessing: network.preprocessing(),
         generated: generated.into(),
         real: real.into(),
@@ -503,13 +528,21 @@ pub fn score(
 }
 
 impl Report {
-    /// The human summary: one line per metric, each naming the network.
+    /// The human summary: what was compared, in which network, then one line per metric, each
+    /// naming the network.
     pub fn lines(&self) -> Vec<String> {
-        let mut out = vec![format!(
-            "{} ({}) against {} ({})",
-            self.generated.description, self.generated.n, self.real.description, self.real.n
-        )];
-        let within = format!("in {} features", self.network);
+        let mut out = vec![
+            format!(
+                "scored:   {} ({} images)",
+                self.generated.description, self.generated.n
+            ),
+            format!(
+                "against:  {} ({} images)",
+                self.real.description, self.real.n
+            ),
+            format!("features: {}", self.network),
+        ];
+        let within = format!("in {} features", self.network_label);
         if let Some(f) = &self.fid {
             out.push(format!(
                 "FID {:.4}{} {within}",
@@ -541,4 +574,106 @@ impl Report {
         }
         out
     }
+}
+
+/// The first side of an evaluation.
+#[derive(Debug, Clone)]
+pub enum Generated {
+    /// `n` samples of a checkpoint's generator, seeds `first_seed..first_seed + n`.
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// Seed of the first sample.
+        first_seed: u64,
+        /// Samples.
+        n: usize,
+    },
+    /// Images of a data source (real images against real images: the floor of a metric).
+    Images(RealImages),
+}
+
+/// The reference side of an evaluation.
+#[derive(Debug, Clone)]
+pub enum Reference {
+    /// Real images.
+    Images(RealImages),
+    /// Statistics from a pytorch-fid `.npz` (FID only).
+    StatsFile(PathBuf),
+}
+
+/// Everything `dcgan metrics` does.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// The feature network.
+    pub network: super::NetworkSpec,
+    /// What is scored.
+    pub generated: Generated,
+    /// What it is scored against.
+    pub reference: Reference,
+    /// The metrics and their settings.
+    pub settings: MetricSettings,
+    /// Images per forward pass.
+    pub batch: usize,
+    /// Where real features are cached (`None`: no cache).
+    pub cache_dir: Option<PathBuf>,
+    /// Write the generated side's statistics here (pytorch-fid `.npz`).
+    pub save_generated_stats: Option<PathBuf>,
+    /// Write the reference side's statistics here.
+    pub save_reference_stats: Option<PathBuf>,
+}
+
+/// Runs an evaluation: opens the network, computes (or reads) both sides, scores them, writes
+/// the statistics files asked for.
+pub fn evaluate(e: &Evaluation, device: &Device, progress: Progress<'_>) -> Result<Report> {
+    let network = FeatureNetwork::open(&e.network, device)?;
+    let reference = match &e.reference {
+        Reference::Images(r) => real_side(
+            &network,
+            r,
+            e.batch,
+            e.cache_dir.as_deref(),
+            device,
+            progress,
+        )?,
+        Reference::StatsFile(path) => FeatureSide::from_stats_file(path, &network)?,
+    };
+    let generated = match &e.generated {
+        Generated::Checkpoint {
+            path,
+            first_seed,
+            n,
+        } => {
+            if *n == 0 {
+                return Err(Error::option("--n", "must be at least 1"));
+            }
+            let (g, config) = crate::train::checkpoint::load_generator(path, device)?;
+            let description = format!(
+                "{} (seeds {first_seed}-{})",
+                path.display(),
+                first_seed + *n as u64 - 1
+            );
+            generator_side(
+                &network,
+                &g,
+                &config.model,
+                *first_seed,
+                *n,
+                e.batch,
+                description,
+                device,
+                progress,
+            )?
+        }
+        Generated::Images(r) => images_side(&network, r, e.batch, None, true, device, progress)?,
+    };
+    let report = score(&network, &generated, &reference, &e.settings, progress)?;
+    for (path, side) in [
+        (&e.save_generated_stats, &generated),
+        (&e.save_reference_stats, &reference),
+    ] {
+        if let Some(path) = path {
+            super::stats_file::write_npz(path, &side.gaussian, &side.meta(&network))?;
+        }
+    }
+    Ok(report)
 }

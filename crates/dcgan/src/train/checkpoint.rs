@@ -73,6 +73,17 @@ fn parse_rng(path: &Path, text: &str) -> Result<ChaCha8Rng> {
 /// Writes the state of `gan` to the run's checkpoint for its iteration and deletes all but the
 /// newest `keep`. Returns the file written.
 pub fn save(run: &RunDir, gan: &Gan, keep: usize) -> Result<std::path::PathBuf> {
+    let path = run.checkpoint(gan.iteration);
+    write(&path, gan)?;
+    let all = run.list_checkpoints()?;
+    for (_, old) in all.iter().take(all.len().saturating_sub(keep)) {
+        std::fs::remove_file(old).map_err(|e| Error::io(old, e))?;
+    }
+    Ok(path)
+}
+
+/// Writes the whole state of `gan` to `path` (atomically): a checkpoint every command reads.
+pub fn write(path: &Path, gan: &Gan) -> Result<()> {
     let mut tensors = Tensors::new();
     tensors.extend(prefixed("g", weights::list(&gan.g)));
     tensors.extend(prefixed("d", weights::list(&gan.d)));
@@ -87,13 +98,7 @@ pub fn save(run: &RunDir, gan: &Gan, keep: usize) -> Result<std::path::PathBuf> 
         ("rng".to_string(), rng_state(&gan.rng)),
         ("config".to_string(), config),
     ]);
-    let path = run.checkpoint(gan.iteration);
-    weights::write_safetensors(&path, &tensors, meta)?;
-    let all = run.list_checkpoints()?;
-    for (_, old) in all.iter().take(all.len().saturating_sub(keep)) {
-        std::fs::remove_file(old).map_err(|e| Error::io(old, e))?;
-    }
-    Ok(path)
+    weights::write_safetensors(path, &tensors, meta)
 }
 
 /// The configuration stored in a checkpoint.

@@ -37,6 +37,9 @@ pub struct TrainConfig {
     pub grid_samples: usize,
     /// The device the run was started on (a resume may name another).
     pub device: DeviceChoice,
+    /// Sample quality measured during training (`--eval-every`), if asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval: Option<super::EvalConfig>,
 }
 
 impl TrainConfig {
@@ -55,6 +58,7 @@ impl TrainConfig {
             keep_checkpoints: 3,
             grid_samples: 64,
             device: DeviceChoice::Flex,
+            eval: None,
         }
     }
 
@@ -98,6 +102,9 @@ impl TrainConfig {
         }
         if self.grid_samples == 0 {
             return Err(Error::option("--grid-samples", "must be at least 1"));
+        }
+        if let Some(eval) = &self.eval {
+            eval.validate()?;
         }
         Ok(())
     }

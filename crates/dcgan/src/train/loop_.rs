@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::checkpoint;
 use super::metrics::{MetricsLog, Record};
-use super::{Gan, TrainConfig};
+use super::{Evaluator, Gan, TrainConfig};
 use crate::data::{Dataset, Loader, Split};
 use crate::run::RunDir;
 use crate::{Error, Result, latent, render};
@@ -153,6 +153,16 @@ fn train_loop(
         TensorData::new(fixed, [config.grid_samples, m.nz]),
         &gan.device.clone().inner(),
     );
+    let mut evaluator = match &config.eval {
+        Some(e) => {
+            observer.note(&format!(
+                "evaluating every {} iterations: FID and KID of {} samples in {} features",
+                e.every, e.samples, e.features
+            ));
+            Some(Evaluator::start(e, &gan, run)?)
+        }
+        None => None,
+    };
     observer.started(&config, first, dataset_len);
 
     let mut last = None;
@@ -169,13 +179,13 @@ fn train_loop(
             &gan.device,
         );
         let stats = gan.step(real);
-        let record = Record {
+        let mut record = Record {
             iteration: gan.iteration,
             epoch: batch.iteration / per_epoch,
             stats,
             seconds: tick.elapsed().as_secs_f64(),
+            eval: None,
         };
-        tick = Instant::now();
         if !(stats.loss_d.is_finite() && stats.loss_g.is_finite()) {
             log.push(record)?;
             log.flush()?;
@@ -185,11 +195,31 @@ fn train_loop(
                 loss_g: stats.loss_g,
             });
         }
-        log.push(record)?;
-        observer.iteration(&record);
-        last = Some(record);
         let it = gan.iteration;
         let done = it >= config.iterations;
+        if let Some(ev) = evaluator.as_mut()
+            && (it.is_multiple_of(config.eval.as_ref().map_or(1, |e| e.every)) || done)
+        {
+            let (scores, best) = ev.evaluate(&gan, run)?;
+            record.eval = Some(scores);
+            observer.note(&format!(
+                "iteration {it}: FID {:.4}, KID {:.6} +- {:.6} in {} features ({:.1} s){}",
+                scores.fid,
+                scores.kid,
+                scores.kid_std,
+                ev.label(),
+                scores.seconds,
+                if best { ", the best so far" } else { "" }
+            ));
+        }
+        tick = Instant::now();
+        log.push(record)?;
+        if let (Some(ev), Some(_)) = (&evaluator, record.eval) {
+            log.flush()?;
+            log.plot_eval(&run.eval_plot(), &ev.label())?;
+        }
+        observer.iteration(&record);
+        last = Some(record);
         stopped = observer.should_stop();
         if (config.sample_every > 0 && it.is_multiple_of(config.sample_every)) || done || stopped {
             let path = run.samples().join(format!("iter_{it:08}.png"));

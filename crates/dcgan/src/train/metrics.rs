@@ -19,7 +19,24 @@ pub struct Record {
     /// The step's measurements.
     #[serde(flatten)]
     pub stats: StepStats,
-    /// Seconds this iteration took, data wait included.
+    /// Seconds this iteration took, data wait included (an evaluation's time excluded).
+    pub seconds: f64,
+    /// The evaluation made after this iteration (`--eval-every`), if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval: Option<EvalStats>,
+}
+
+/// What an evaluation during training measured (in the feature network named in the run's
+/// `config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EvalStats {
+    /// FID of the evaluation samples against the real images.
+    pub fid: f64,
+    /// KID mean.
+    pub kid: f64,
+    /// KID standard deviation over subsets.
+    pub kid_std: f64,
+    /// Seconds the evaluation took.
     pub seconds: f64,
 }
 
@@ -91,6 +108,28 @@ impl MetricsLog {
     /// All records so far.
     pub fn history(&self) -> &[Record] {
         &self.history
+    }
+
+    /// Draws FID against iteration into `path` (nothing when no evaluation ran yet).
+    pub fn plot_eval(&self, path: &Path, network: &str) -> Result<()> {
+        let points: Vec<(f64, f64)> = self
+            .history
+            .iter()
+            .filter_map(|r| Some((r.iteration as f64, r.eval?.fid)))
+            .collect();
+        if points.is_empty() {
+            return Ok(());
+        }
+        save_plot(
+            path,
+            &format!("FID in {network} features"),
+            "iteration",
+            &[Series {
+                label: "FID".to_string(),
+                color: [44, 160, 44],
+                points,
+            }],
+        )
     }
 
     /// Draws Loss_D and Loss_G against iteration into `path`.

@@ -194,6 +194,26 @@ impl FeatureNetwork {
         &self.name
     }
 
+    /// A short name: "Inception-v3" (the published weights), "Inception-v3 (other weights)" or
+    /// "classifier DIR".
+    pub fn label(&self) -> String {
+        match &self.kind {
+            Kind::Inception(_) if self.id.starts_with(INCEPTION_SHA256_PREFIX) => {
+                "Inception-v3".to_string()
+            }
+            Kind::Inception(_) => format!(
+                "Inception-v3 (weights sha256 {})",
+                &self.id[..12.min(self.id.len())]
+            ),
+            Kind::Classifier(..) => self
+                .name
+                .split(" (")
+                .next()
+                .unwrap_or(&self.name)
+                .to_string(),
+        }
+    }
+
     /// The SHA-256 of the weights.
     pub fn id(&self) -> &str {
         &self.id

@@ -1,0 +1,139 @@
+//! `dcgan metrics`.
+
+use anyhow::{Context, Result, bail};
+use dcgan::data::{DataSource, Split};
+use dcgan::metrics::evaluate::{
+    Evaluation, Generated, MetricSettings, RealImages, Reference, default_cache_dir, evaluate,
+};
+use dcgan::metrics::{IsConfig, KidConfig, MetricSet};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::MetricsArgs;
+
+fn split(name: &str, flag: &str) -> Result<Split> {
+    match name {
+        "train" => Ok(Split::Train),
+        "test" => Ok(Split::Test),
+        _ => bail!("invalid {flag}: `{name}`; expected train or test"),
+    }
+}
+
+pub fn run(args: MetricsArgs) -> Result<()> {
+    let device = super::open_device(&args.device)?;
+    let network = args.features.parse()?;
+    let settings = MetricSettings {
+        metrics: MetricSet::parse(&args.metrics)?,
+        kid: KidConfig {
+            subsets: args.kid_subsets,
+            subset_size: args.kid_subset_size,
+            ..KidConfig::default()
+        },
+        k: args.k,
+        inception_score: IsConfig {
+            splits: args.is_splits,
+            ..IsConfig::default()
+        },
+    };
+    // The size, channels and default data follow the generator, or the flags for --images.
+    let (generated, size, channels, default_data) = match &args.images {
+        Some(source) => {
+            let source: DataSource = source.parse()?;
+            let size = args
+                .image_size
+                .or(source.native_size())
+                .context("--image-size is needed for a folder of images")?;
+            let channels = args.channels.unwrap_or(source.native_channels());
+            let images = RealImages {
+                source: source.clone(),
+                split: split(&args.images_split, "--images-split")?,
+                size,
+                channels,
+                max_n: None,
+            };
+            (Generated::Images(images), size, channels, source)
+        }
+        None => {
+            let path = super::CheckpointArgs {
+                run: args.run.clone(),
+                checkpoint: args.checkpoint.clone(),
+            }
+            .path()
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "give the generator (--run DIR or --checkpoint FILE) or --images SOURCE"
+                )
+            })?;
+            let (config, _, _) = dcgan::train::checkpoint::read_config(&path)?;
+            let data = super::data_for_run(args.data.as_deref(), &config, args.convert)?;
+            let generated = Generated::Checkpoint {
+                path,
+                first_seed: args.seed,
+                n: args.n,
+            };
+            (
+                generated,
+                config.model.image_size,
+                config.model.channels,
+                data,
+            )
+        }
+    };
+    let reference = match &args.real_stats {
+        Some(path) => Reference::StatsFile(path.clone()),
+        None => {
+            let source = match (&args.data, &args.images) {
+                (Some(d), Some(_)) => d.parse()?,
+                _ => default_data,
+            };
+            Reference::Images(RealImages {
+                source,
+                split: split(&args.split, "--split")?,
+                size,
+                channels,
+                max_n: args.real_n,
+            })
+        }
+    };
+    let evaluation = Evaluation {
+        network,
+        generated,
+        reference,
+        settings,
+        batch: args.batch,
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            args.cache_dir.clone().or_else(default_cache_dir)
+        },
+        save_generated_stats: args.save_stats.clone(),
+        save_reference_stats: args.save_real_stats.clone(),
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg:>12} {bar:30.cyan/blue} {pos}/{len} [{elapsed_precise} < {eta_precise}]",
+        )
+        .expect("valid template"),
+    );
+    let mut stage = String::new();
+    let report = evaluate(&evaluation, &device, &mut |name, done, total| {
+        if name != stage {
+            stage = name.to_string();
+            bar.set_message(stage.clone());
+            bar.set_length(total as u64);
+            bar.reset();
+        }
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    for line in report.lines() {
+        println!("{line}");
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report)?;
+        dcgan::run::write_atomic(path, json.as_bytes())?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
