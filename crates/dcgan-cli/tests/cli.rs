@@ -91,6 +91,8 @@ fn help_lists_the_commands_and_the_papers_defaults() {
         "forget",
         "features",
         "classify",
+        "metrics",
+        "classifier",
     ] {
         assert!(help.contains(cmd), "{help}");
     }
@@ -1152,4 +1154,355 @@ fn bench_measures_every_requested_configuration() {
     assert!(err.contains("--what") && err.contains("warp"), "{err}");
     let err = fails(&["bench", "--what", "data", "--iters", "1"]);
     assert!(err.contains("--data"), "{err}");
+}
+
+/// A 4-class classifier of the 16x16 builtin shapes (8-d features), trained in a second.
+fn tiny_classifier(dir: &Path) {
+    ok(&[
+        "classifier",
+        "train",
+        "--data",
+        "builtin",
+        "--out",
+        s(dir),
+        "--image-size",
+        "16",
+        "--width",
+        "4",
+        "--epochs",
+        "1",
+    ]);
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn metrics_and_training_evaluations_agree_and_name_their_network() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clf = tmp.path().join("clf");
+    tiny_classifier(&clf);
+    let record = json(&clf.join("classifier.json"));
+    assert_eq!(record["config"]["classes"], 4);
+    assert!(record["test_accuracy"].as_f64().unwrap() > 0.4, "{record}");
+    let features = format!("classifier:{}", s(&clf));
+
+    // Training evaluates every 2 iterations on 300 fixed samples and keeps the best state.
+    let run = tmp.path().join("run");
+    let mut args = vec![
+        "train",
+        "--out",
+        s(&run),
+        "--max-iters",
+        "4",
+        "--quiet",
+        "--eval-every",
+        "2",
+        "--eval-samples",
+        "300",
+        "--eval-features",
+        &features,
+    ];
+    args.extend(TINY);
+    let cache = tmp.path().join("cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_dcgan"))
+        .args(&args)
+        .env("DCGAN_CACHE", &cache)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let evals: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r.get("eval").is_some())
+        .collect();
+    assert_eq!(evals.len(), 2);
+    assert_eq!(
+        (
+            evals[0]["iteration"].as_u64(),
+            evals[1]["iteration"].as_u64()
+        ),
+        (Some(2), Some(4))
+    );
+    let best = json(&run.join("best.json"));
+    let best_fid = best["fid"].as_f64().unwrap();
+    let fids: Vec<f64> = evals
+        .iter()
+        .map(|r| r["eval"]["fid"].as_f64().unwrap())
+        .collect();
+    assert_eq!(best_fid, fids.iter().cloned().fold(f64::INFINITY, f64::min));
+    assert!(best["network"].as_str().unwrap().contains("classifier"));
+    assert!(run.join("fid.png").exists());
+    assert_eq!(walk(&cache).len(), 1, "one cached real-feature file");
+
+    // `dcgan metrics` on the best checkpoint, with the same 300 seeds, gives the same FID and
+    // KID; it reads the real features the training cached.
+    let best_ckpt = run.join("checkpoints/best.safetensors");
+    let report = tmp.path().join("report.json");
+    let stats = tmp.path().join("samples.npz");
+    ok(&[
+        "metrics",
+        "--checkpoint",
+        s(&best_ckpt),
+        "--n",
+        "300",
+        "--features",
+        &features,
+        "--cache-dir",
+        s(&cache),
+        "--kid-subset-size",
+        "300",
+        "--json",
+        s(&report),
+        "--save-stats",
+        s(&stats),
+    ]);
+    let r = json(&report);
+    assert_eq!(r["fid"]["value"].as_f64().unwrap(), best_fid);
+    let best_iter = best["iteration"].as_u64().unwrap();
+    let eval = evals
+        .iter()
+        .find(|e| e["iteration"].as_u64() == Some(best_iter))
+        .unwrap();
+    assert_eq!(r["kid"]["mean"].as_f64(), eval["eval"]["kid"].as_f64());
+    assert_eq!(r["real"]["cached"], true);
+    assert!(
+        r["network"]
+            .as_str()
+            .unwrap()
+            .contains("8-d penultimate layer"),
+        "{r}"
+    );
+    for metric in ["kid", "precision_recall", "inception_score"] {
+        assert!(r[metric].is_object(), "{metric} missing: {r}");
+    }
+    // The samples' statistics as a pytorch-fid .npz: scored against themselves, FID 0.
+    let again = tmp.path().join("again.json");
+    ok(&[
+        "metrics",
+        "--checkpoint",
+        s(&best_ckpt),
+        "--n",
+        "300",
+        "--features",
+        &features,
+        "--real-stats",
+        s(&stats),
+        "--metrics",
+        "fid",
+        "--json",
+        s(&again),
+    ]);
+    assert!(json(&again)["fid"]["value"].as_f64().unwrap().abs() < 1e-6);
+    // Every line of the human output names the network.
+    let text = ok(&[
+        "metrics",
+        "--images",
+        "builtin",
+        "--image-size",
+        "16",
+        "--data",
+        "builtin",
+        "--features",
+        &features,
+        "--no-cache",
+        "--kid-subset-size",
+        "500",
+    ]);
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("FID") || l.starts_with("KID"))
+    {
+        assert!(
+            line.contains("in classifier") && line.contains("features"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn metrics_reject_bad_input_with_clear_errors_and_write_nothing() {
+    let (tmp, run) = tiny_run();
+    let clf = tmp.path().join("clf");
+    tiny_classifier(&clf);
+    let features = format!("classifier:{}", s(&clf));
+    let out = tmp.path().join("out.json");
+    let missing = tmp.path().join("pt_inception.pth");
+    let missing_features = format!("inception:{}", s(&missing));
+    let junk = tmp.path().join("junk.npz");
+    std::fs::write(&junk, b"not a zip").unwrap();
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            vec![
+                "metrics",
+                "--run",
+                s(&run),
+                "--features",
+                "resnet:x",
+                "--json",
+                s(&out),
+            ],
+            &["--features", "resnet"],
+        ),
+        (
+            vec![
+                "metrics",
+                "--run",
+                s(&run),
+                "--features",
+                &missing_features,
+                "--json",
+                s(&out),
+            ],
+            &["pt_inception.pth"],
+        ),
+        (
+            vec![
+                "metrics",
+                "--run",
+                s(&run),
+                "--features",
+                "classifier:/nonexistent",
+                "--json",
+                s(&out),
+            ],
+            &["/nonexistent"],
+        ),
+        // KID needs at least a subset's worth of samples.
+        (
+            vec![
+                "metrics",
+                "--run",
+                s(&run),
+                "--features",
+                &features,
+                "--n",
+                "100",
+                "--no-cache",
+                "--json",
+                s(&out),
+            ],
+            &["KID", "100 feature vectors", "1000"],
+        ),
+        // FID needs more samples than the features have dimensions.
+        (
+            vec![
+                "metrics",
+                "--run",
+                s(&run),
+                "--features",
+                &features,
+                "--n",
+                "5",
+                "--metrics",
+                "fid",
+                "--no-cache",
+                "--json",
+                s(&out),
+            ],
+            &["singular", "at least 9"],
+        ),
+        (
+            vec![
+                "metrics",
+                "--run",
+                s(&run),
+                "--features",
+                &features,
+                "--real-stats",
+                s(&junk),
+                "--json",
+                s(&out),
+            ],
+            &["junk.npz", "pytorch-fid"],
+        ),
+        (
+            vec![
+                "metrics",
+                "--run",
+                s(&run),
+                "--features",
+                &features,
+                "--metrics",
+                "fid,lpips",
+                "--json",
+                s(&out),
+            ],
+            &["--metrics", "lpips"],
+        ),
+        (
+            vec!["metrics", "--features", &features, "--json", s(&out)],
+            &["--run", "--images"],
+        ),
+    ];
+    refused(cases, &out);
+    // A training evaluation with fewer samples than dimensions is refused before training.
+    let bad_run = tmp.path().join("bad-run");
+    let mut args = vec![
+        "train",
+        "--out",
+        s(&bad_run),
+        "--max-iters",
+        "2",
+        "--quiet",
+        "--eval-every",
+        "1",
+        "--eval-samples",
+        "5",
+        "--eval-features",
+        &features,
+    ];
+    args.extend(TINY);
+    let err = fails(&args);
+    assert!(
+        err.contains("--eval-samples") && err.contains("at least 9"),
+        "{err}"
+    );
+    assert!(!bad_run.join("checkpoints").exists());
+    // The classifier needs labels, and never overwrites a trained one.
+    let before = snapshot(&clf);
+    let err = fails(&[
+        "classifier",
+        "train",
+        "--data",
+        "builtin",
+        "--out",
+        s(&clf),
+        "--image-size",
+        "16",
+        "--width",
+        "4",
+        "--epochs",
+        "1",
+    ]);
+    assert!(err.contains("already holds a classifier"), "{err}");
+    assert_eq!(snapshot(&clf), before);
+    let unlabelled = tmp.path().join("unlabelled");
+    std::fs::create_dir_all(&unlabelled).unwrap();
+    image::RgbImage::new(16, 16)
+        .save(unlabelled.join("a.png"))
+        .unwrap();
+    let clf2 = tmp.path().join("clf2");
+    let err = fails(&[
+        "classifier",
+        "train",
+        "--data",
+        &format!("folder:{}", s(&unlabelled)),
+        "--out",
+        s(&clf2),
+        "--image-size",
+        "16",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "1",
+    ]);
+    assert!(err.contains("no labels"), "{err}");
+    assert!(!clf2.exists());
 }
