@@ -24,9 +24,9 @@ case "$set_name" in
   cifar10) # the paper's settings at 32x32: batch 128, 5 epochs of the 50,000 training images
     ours_data="folder:$data/cifar/cifar10-jpg/train"; torch_data="folder:$data/cifar/cifar10-jpg/train"
     size=32; batch=128; iters=1950 ;;
-  celeba)  # the paper's 64x64 model on the 5,000-face subset: batch 128, 20 epochs
+  celeba)  # the paper's 64x64 model on the 5,000-face subset: batch 128, 10 epochs
     ours_data="folder:$data/celeba/celeba-align-subset"; torch_data="folder:$data/celeba"
-    size=64; batch=128; iters=780 ;;
+    size=64; batch=128; iters=390 ;;
   *) echo "unknown set $set_name (mnist, cifar10, celeba)" >&2; exit 2 ;;
 esac
 
@@ -48,3 +48,33 @@ for seed in $seeds; do
       --out "$torch/run" --data "$ours_data" --image-size $size --channels $nc --latent uniform --force
   fi
 done
+
+# Scoring: with FEATURES (a feature network spec) set, every run of the set is scored with
+# `dcgan metrics` (10,000 samples, seeds 0-9999, against the real test split, or the training
+# images for a folder without one) into OUT_DIR/SET-{ours,torch}-SEED.json, beside the floor
+# (real training images against the same reference) in OUT_DIR/SET-real.json.
+if [ -n "${FEATURES:-}" ]; then
+  case "$set_name" in
+    mnist)   real="$ours_data"; split=test; n=10000 ;;
+    cifar10) real="folder:$data/cifar/cifar10-jpg/test"; split=train; n=10000 ;;
+    celeba)  real="$ours_data"; split=train; n=5000 ;;
+  esac
+  for seed in $seeds; do
+    for side in ours torch; do
+      run="$out/$set_name-$side-$seed"; [ "$side" = torch ] && run="$run/run"
+      "$dcgan" metrics --run "$run" --n $n --data "$real" --split $split --features "$FEATURES" \
+        --json "$out/$set_name-$side-$seed.json" > /dev/null
+    done
+  done
+  case "$set_name" in
+    mnist)   floor_images="$ours_data"; floor_split=train ;;
+    cifar10) floor_images="$ours_data"; floor_split=train ;;
+    celeba)  floor_images="" ;;
+  esac
+  if [ -n "$floor_images" ]; then
+    "$dcgan" metrics --images "$floor_images" --images-split $floor_split --image-size $size \
+      --data "$real" --split $split --features "$FEATURES" --real-n $n \
+      --json "$out/$set_name-real.json" > /dev/null
+  fi
+  python3 "$here/side_by_side_table.py" "$out" "$set_name" $seeds
+fi

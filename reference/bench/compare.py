@@ -68,6 +68,7 @@ def main():
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--data")
     p.add_argument("--data-images", type=int, default=1000)
+    p.add_argument("--fid-n", type=int, default=50000)
     p.add_argument("--json", help="write every measurement here")
     a = p.parse_args()
     if not os.path.exists(a.dcgan):
@@ -80,6 +81,9 @@ def main():
             if data:
                 configs.append((w, None, None))
             continue
+        if w == "fid":
+            configs.append((w, None, None))
+            continue
         for s in a.image_sizes.split(","):
             for b in a.batch_sizes.split(","):
                 configs.append((w, s, b))
@@ -87,7 +91,11 @@ def main():
     rows = {}
     for r in range(a.rounds):
         for w, s, b in configs:
-            if w == "data":
+            if w == "fid":
+                extra = ["--fid-n", str(a.fid_n)]
+                ours_cmd = [a.dcgan, "bench", "--what", w] + extra
+                torch_cmd = [a.python, os.path.join(HERE, "torch_bench.py"), "--what", w] + extra
+            elif w == "data":
                 extra = ["--data-images", str(a.data_images), "--data-size", "64"]
                 ours_cmd = [a.dcgan, "bench", "--what", w, "--data", f"folder:{data}"] + extra
                 torch_cmd = [a.python, os.path.join(HERE, "torch_bench.py"), "--what", w,
@@ -126,6 +134,8 @@ def main():
         ours_rss = max(m["ours_rss"] for m in ms) >> 20
         torch_rss = max(m["torch_rss"] for m in ms) >> 20
         batch = "-" if w == "data" else b
+        if w == "fid":
+            s, batch = "2048-d", f"{b} vectors"
         print(f"| {w} | {s} | {batch} | {t} | {ours:.1f} | {theirs:.1f} | {ratio:.2f}x "
               f"({', '.join(f'{x:.2f}' for x in ratios)}) | {ours_rss} MiB | {torch_rss} MiB |")
         summary.append(dict(workload=w, image_size=s, batch_size=b, threads=t, rounds=ms,

@@ -4,6 +4,11 @@
   each with BCELoss and its own backward, Adam step; then G through the updated D), on a fixed
   random batch in [-1, 1] and fixed uniform z, nz 100, ngf = ndf = 64, RGB.
 - sample: G in eval mode under no_grad on a batch of z, the images copied to the host.
+- inception: pytorch-fid's `InceptionV3([3])` (its FID blocks, random weights: pytorch-fid
+  downloads the real ones) on a batch of images in [0, 1], resized to 299 inside, pool3 copied
+  to the host.
+- fid: `np.mean` / `np.cov` of two sets of --fid-n 2048-d features and pytorch-fid's
+  `calculate_frechet_distance` (scipy's `sqrtm`).
 - data: torchvision's ImageFolder pipeline of the example (Resize(size), CenterCrop(size),
   ToTensor, Normalize to [-1, 1]) over the first N images of a folder, on 1 thread and on all.
 
@@ -103,6 +108,52 @@ def bench_sample(size, b, warmup, iters, device):
     return b, seconds
 
 
+def bench_inception(size, b, warmup, iters, device):
+    from pytorch_fid import inception as pfi
+
+    torch.manual_seed(0)
+    net = pfi._inception_v3(num_classes=1008, aux_logits=False, weights=None)
+    net.Mixed_5b = pfi.FIDInceptionA(192, pool_features=32)
+    net.Mixed_5c = pfi.FIDInceptionA(256, pool_features=64)
+    net.Mixed_5d = pfi.FIDInceptionA(288, pool_features=64)
+    net.Mixed_6b = pfi.FIDInceptionC(768, channels_7x7=128)
+    net.Mixed_6c = pfi.FIDInceptionC(768, channels_7x7=160)
+    net.Mixed_6d = pfi.FIDInceptionC(768, channels_7x7=160)
+    net.Mixed_6e = pfi.FIDInceptionC(768, channels_7x7=192)
+    net.Mixed_7b = pfi.FIDInceptionE_1(1280)
+    net.Mixed_7c = pfi.FIDInceptionE_2(2048)
+    pfi.fid_inception_v3 = lambda: net  # InceptionV3 builds its blocks from this, no download
+    model = pfi.InceptionV3([3]).to(device).eval()
+    x_host = torch.rand(b, 3, size, size, generator=torch.Generator().manual_seed(13))
+    seconds = []
+    with torch.no_grad():
+        for i in range(warmup + iters):
+            t0 = time.perf_counter()
+            model(x_host.to(device))[0].cpu()
+            dt = time.perf_counter() - t0
+            if i >= warmup:
+                seconds.append(dt)
+    return b, seconds
+
+
+def bench_fid(n, dim, warmup, iters):
+    import numpy as np
+    from pytorch_fid.fid_score import calculate_frechet_distance
+
+    rng = np.random.default_rng(14)
+    a = rng.uniform(-1, 1, size=(n, dim)).astype(np.float32)
+    b = rng.uniform(-1, 1, size=(n, dim)).astype(np.float32)
+    seconds = []
+    for i in range(warmup + iters):
+        t0 = time.perf_counter()
+        stats = [(np.mean(x, axis=0), np.cov(x, rowvar=False)) for x in (a, b)]
+        calculate_frechet_distance(*stats[0], *stats[1])
+        dt = time.perf_counter() - t0
+        if i >= warmup:
+            seconds.append(dt)
+    return n, seconds
+
+
 def bench_data(folder, size, n, threads, warmup, iters):
     import torchvision.datasets as dset
     import torchvision.transforms as transforms
@@ -149,6 +200,7 @@ def main():
     p.add_argument("--data", help="folder of images in class subfolders (ImageFolder)")
     p.add_argument("--data-size", type=int, default=64)
     p.add_argument("--data-images", type=int, default=1000)
+    p.add_argument("--fid-n", type=int, default=50000)
     p.add_argument("--json")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -176,6 +228,12 @@ def main():
             if "sample" in what:
                 images, s = bench_sample(size, b, a.warmup, a.iters, device)
                 record("sample", size, b, a.threads, images, s)
+            if "inception" in what:
+                images, s = bench_inception(size, b, a.warmup, a.iters, device)
+                record("inception", size, b, a.threads, images, s)
+    if "fid" in what:
+        images, s = bench_fid(a.fid_n, 2048, a.warmup, a.iters)
+        record("fid", 2048, a.fid_n, a.threads, images, s)
     if "data" in what:
         if not a.data:
             sys.exit("--what data needs --data (a folder of images)")

@@ -535,9 +535,14 @@ pub struct ClassifyArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// What to measure: train (one D step on real + fake, then one G step), sample (G in
-    /// inference mode) and data (decode + resize + centre crop + scale of --data's images).
+    /// inference mode), data (decode + resize + centre crop + scale of --data's images),
+    /// inception (features of pytorch-fid's Inception-v3, images resized to 299) and fid (FID
+    /// from two sets of --fid-n 2048-d features: covariances and the matrix square root).
     #[arg(long, value_delimiter = ',', default_value = "train,sample,data")]
     pub what: Vec<String>,
+    /// Feature vectors per side of the fid workload.
+    #[arg(long, default_value_t = 50_000)]
+    pub fid_n: usize,
     /// Image sizes of the model (train and sample).
     #[arg(long, value_delimiter = ',', default_value = "32,64")]
     pub image_sizes: Vec<usize>,
@@ -699,6 +704,9 @@ pub struct ClassifierTrainArgs {
     /// Seed of the weights, the order and the flips.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Labelled test images for the accuracy, when --data has no test split (a folder).
+    #[arg(long, value_name = "SOURCE")]
+    pub test: Option<String>,
     /// Compute device: flex (CPU), wgpu, vulkan or cuda.
     #[arg(long, default_value = "flex")]
     pub device: String,

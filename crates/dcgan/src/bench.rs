@@ -154,6 +154,57 @@ pub fn sampling(
     })
 }
 
+/// Feature extraction: `batch` images of `image_size` (RGB) through pytorch-fid's Inception-v3
+/// (resized to 299), pool3 read back to the host. Random weights: the speed is the network's.
+pub fn inception_features(
+    image_size: usize,
+    batch: usize,
+    repeats: Repeats,
+    device: &Device,
+) -> Result<Timing> {
+    repeats.check()?;
+    let net = crate::metrics::network::InceptionV3::with_random_weights(1, device);
+    let host = uniform(batch * 3 * image_size * image_size, 13);
+    let mut seconds = Vec::with_capacity(repeats.iters);
+    for i in 0..repeats.warmup + repeats.iters {
+        let t0 = Instant::now();
+        let x = Tensor::<4>::from_data(
+            TensorData::new(host.clone(), [batch, 3, image_size, image_size]),
+            device,
+        );
+        let features = net.pool3(x).into_data();
+        let dt = t0.elapsed().as_secs_f64();
+        debug_assert_eq!(features.num_elements(), batch * 2048);
+        if i >= repeats.warmup {
+            seconds.push(dt);
+        }
+    }
+    Ok(Timing {
+        images: batch,
+        seconds,
+    })
+}
+
+/// FID from features: Gaussians fitted to two sets of `n` vectors of `dim` (mean, covariance)
+/// and their Fréchet distance (the matrix square root of the product). `images` is `n`.
+pub fn fid_from_features(n: usize, dim: usize, repeats: Repeats) -> Result<Timing> {
+    use crate::metrics::{FeatureSet, Gaussian, frechet_distance};
+    repeats.check()?;
+    let a = FeatureSet::new(dim, uniform(n * dim, 14));
+    let b = FeatureSet::new(dim, uniform(n * dim, 15));
+    let mut seconds = Vec::with_capacity(repeats.iters);
+    for i in 0..repeats.warmup + repeats.iters {
+        let t0 = Instant::now();
+        let fid = frechet_distance(&Gaussian::fit(&a)?, &Gaussian::fit(&b)?)?;
+        let dt = t0.elapsed().as_secs_f64();
+        debug_assert!(fid.value.is_finite());
+        if i >= repeats.warmup {
+            seconds.push(dt);
+        }
+    }
+    Ok(Timing { images: n, seconds })
+}
+
 /// The data pipeline on `threads` threads: decode, fit (min-side resize + centre crop) and
 /// scale to `[-1, 1]` the first `images` images of `data`, `repeats` times.
 pub fn pipeline(data: &Dataset, images: usize, threads: usize, repeats: Repeats) -> Result<Timing> {

@@ -48,6 +48,7 @@ fn fid_tells_real_digits_from_samples_and_falls_during_training() {
             },
             seed: 0,
             flip: false,
+            test: None,
         },
         &clf_dir,
         &device,

@@ -9,8 +9,14 @@ use crate::cli::BenchArgs;
 
 pub fn run(args: BenchArgs) -> Result<()> {
     for what in &args.what {
-        if !matches!(what.as_str(), "train" | "sample" | "data") {
-            bail!("invalid --what: unknown workload `{what}`; expected train, sample or data");
+        if !matches!(
+            what.as_str(),
+            "train" | "sample" | "data" | "inception" | "fid"
+        ) {
+            bail!(
+                "invalid --what: unknown workload `{what}`; expected train, sample, data, \
+                 inception or fid"
+            );
         }
     }
     let threads = args.threads.unwrap_or_else(|| {
@@ -65,7 +71,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 let t = bench::sampling(&model, batch, repeats, &device)?;
                 record("sample", size, batch, threads, &t);
             }
+            if wants("inception") {
+                let t = bench::inception_features(size, batch, repeats, &device)?;
+                record("inception", size, batch, threads, &t);
+            }
         }
+    }
+    if wants("fid") {
+        let t = bench::fid_from_features(args.fid_n, 2048, repeats)?;
+        record("fid", 2048, args.fid_n, threads, &t);
     }
     if wants("data") {
         match &args.data {

@@ -42,6 +42,7 @@ fn train(args: ClassifierTrainArgs) -> Result<()> {
         },
         seed: args.seed,
         flip: args.flip.unwrap_or(channels == 3),
+        test: args.test.as_deref().map(str::parse).transpose()?,
     };
     let bar = ProgressBar::new(0);
     bar.set_style(

@@ -168,6 +168,10 @@ pub struct ClassifierTraining {
     pub seed: u64,
     /// Mirror each training image left-right with probability 1/2.
     pub flip: bool,
+    /// Labelled images the accuracy is measured on, for a source without a test split (a
+    /// folder); `None`: the source's own test split.
+    #[serde(default)]
+    pub test: Option<DataSource>,
 }
 
 /// What `classifier.json` in a classifier's folder holds.
@@ -179,7 +183,8 @@ pub struct ClassifierRecord {
     pub training: ClassifierTraining,
     /// Class names.
     pub class_names: Vec<String>,
-    /// Accuracy on the source's test split (`None` for a folder without one).
+    /// Accuracy on the test images (the source's test split or `training.test`; `None` when
+    /// there are none).
     pub test_accuracy: Option<f64>,
     /// Accuracy on the training batches of the last epoch (in training mode).
     pub train_accuracy: f64,
@@ -298,10 +303,15 @@ pub fn train(
         );
     }
     let net = net.valid();
-    let test_accuracy = if training.data.has_test_split() {
-        Some(accuracy(&net, &config, &open(Split::Test)?, device)?)
-    } else {
-        None
+    let test_accuracy = match &training.test {
+        Some(test) => {
+            let data = Dataset::open(test, Split::Train, config.image_size, Some(config.channels))?;
+            Some(accuracy(&net, &config, &data, device)?)
+        }
+        None if training.data.has_test_split() => {
+            Some(accuracy(&net, &config, &open(Split::Test)?, device)?)
+        }
+        None => None,
     };
     let record = ClassifierRecord {
         config,
@@ -422,6 +432,7 @@ mod tests {
             },
             seed: 1,
             flip: true,
+            test: None,
         };
         let record = train(&config, &training, &out, &device, &mut |_, _, _, _| {}).unwrap();
         assert_eq!(record.config.classes, 4);

@@ -314,6 +314,31 @@ impl InceptionV3 {
         })
     }
 
+    /// The network with pseudo-random weights from `seed` (He-uniform convolutions, unit batch
+    /// norms): its features mean nothing, its speed is the real network's (benchmarks).
+    pub fn with_random_weights(seed: u64, device: &Device) -> Self {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let tensors: Tensors = expected_tensors()
+            .into_iter()
+            .map(|(name, shape)| {
+                let n: usize = shape.iter().product();
+                let fan_in: usize = shape[1..].iter().product::<usize>().max(1);
+                let a = (6.0 / fan_in as f32).sqrt();
+                let values = if name.ends_with("running_var") || name.ends_with("bn.weight") {
+                    vec![1.0; n]
+                } else if name.contains(".bn.") || name == "fc.bias" {
+                    vec![0.0; n]
+                } else {
+                    (0..n).map(|_| rng.random_range(-a..a)).collect()
+                };
+                (name, crate::model::weights::NamedTensor { shape, values })
+            })
+            .collect();
+        Self::from_tensors(&tensors, std::path::Path::new("random"), device)
+            .expect("the expected tensors")
+    }
+
     fn conv(&self, name: &str, x: Tensor<4>) -> Tensor<4> {
         self.convs[name].forward(x)
     }
