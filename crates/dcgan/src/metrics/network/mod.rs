@@ -227,11 +227,6 @@ impl FeatureNetwork {
         }
     }
 
-    /// Whether the network has class logits (for the Inception Score).
-    pub fn has_logits(&self) -> bool {
-        true
-    }
-
     /// How images reach the network, for cache keys and reports.
     pub fn preprocessing(&self) -> String {
         match &self.kind {
