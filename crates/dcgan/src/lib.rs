@@ -18,6 +18,7 @@
 //! - [`nearest`]: nearest training neighbours of samples (the memorisation check).
 //! - [`render`]: image grids, contact sheets, figure tables, GIFs and loss plots.
 //! - [`run`]: the run folder layout.
+//! - [`seeding`]: the random streams of a run, one per role.
 
 pub mod bench;
 pub mod classify;
@@ -35,6 +36,7 @@ pub mod nearest;
 pub mod render;
 pub mod run;
 pub mod sample;
+pub mod seeding;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -116,8 +116,9 @@ fn fid_tells_real_digits_from_samples_and_falls_during_training() {
     );
 
     // Training, evaluated every 300 iterations against the same 5,000 digits (read from the
-    // cache written above). Until about 400 iterations the samples are still noisy grey
-    // (measured: FID 152, 230, 178, 138 at 100-400), then digits form (26, 16 at 500, 600).
+    // cache written above). Until about 400 iterations the samples are still noisy grey, then
+    // digits form (measured with this seed: FID 187 at 300 iterations, 35 at 600; the untrained
+    // generator 302, real test digits 0.05).
     cfg.eval = Some(EvalConfig {
         every: 300,
         samples: 2000,

@@ -10,9 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
 
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 
 use super::Dataset;
 use crate::{Error, Result};
@@ -34,10 +32,10 @@ pub struct Loader {
     handle: Option<JoinHandle<()>>,
 }
 
-/// The image order of `epoch`.
+/// The image order of `epoch` (the run's stream for it, see [`crate::seeding`]).
 pub fn permutation(len: usize, seed: u64, epoch: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..len).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng = crate::seeding::stream(seed, crate::seeding::DATA_ORDER + epoch);
     order.shuffle(&mut rng);
     order
 }

@@ -163,7 +163,11 @@ pub fn load<M: Module>(module: M, tensors: &Tensors, origin: &Path) -> Result<M>
 /// scale N(1, 0.02), batch-norm shift 0 (PyTorch's `weights_init`). Drawn on the host from
 /// `seed`, so a seed gives the same network on every backend.
 pub fn initialize<M: Module>(module: M, seed: u64) -> M {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    initialize_with(module, &mut ChaCha8Rng::seed_from_u64(seed))
+}
+
+/// [`initialize`] drawing from `rng` (a training run's own stream, see [`crate::seeding`]).
+pub fn initialize_with<M: Module>(module: M, rng: &mut ChaCha8Rng) -> M {
     let std = 0.02f32; // SPEC section 2: "weights N(0, 0.02)".
     replace(module, |path, shape| {
         let n: usize = shape.iter().product();
@@ -172,11 +176,11 @@ pub fn initialize<M: Module>(module: M, seed: u64) -> M {
             (0..n).map(|_| normal.sample(rng)).collect::<Vec<f32>>()
         };
         let values = if path.ends_with("bn.weight") {
-            draw(1.0, &mut rng)
+            draw(1.0, rng)
         } else if path.ends_with("bn.bias") {
             vec![0.0; n]
         } else if path.ends_with(".weight") {
-            draw(0.0, &mut rng)
+            draw(0.0, rng)
         } else {
             return None; // running statistics keep their initial 0 / 1
         };

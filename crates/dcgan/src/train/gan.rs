@@ -3,13 +3,12 @@
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::loss::{bce_fake, bce_real};
 use super::{Adam, TrainConfig};
-use crate::latent;
 use crate::model::{Discriminator, Generator, weights};
+use crate::{latent, seeding};
 
 /// What one iteration measured (PyTorch's example prints the same five numbers).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -54,23 +53,18 @@ fn update<M>(slot: &mut M, step: impl FnOnce(M) -> M) {
     replace_with::replace_with_or_abort(slot, step);
 }
 
-/// Seed offsets so that weights, z and the data order use independent streams of one seed.
-const G_INIT: u64 = 1;
-const D_INIT: u64 = 2;
-const Z_STREAM: u64 = 3;
-
 impl Gan {
     /// A freshly initialised pair on `device` (autodiff is added here).
     pub fn new(config: &TrainConfig, device: &Device) -> Self {
         let device = device.clone().autodiff();
         let seed = config.seed;
-        let g = weights::initialize(
+        let g = weights::initialize_with(
             Generator::new(&config.model, &device),
-            seed.wrapping_add(G_INIT),
+            &mut seeding::stream(seed, seeding::GENERATOR_INIT),
         );
-        let d = weights::initialize(
+        let d = weights::initialize_with(
             Discriminator::new(&config.model, &device),
-            seed.wrapping_add(D_INIT),
+            &mut seeding::stream(seed, seeding::DISCRIMINATOR_INIT),
         );
         Self::from_parts(config, g, d, &device)
     }
@@ -82,8 +76,7 @@ impl Gan {
         d: Discriminator,
         device: &Device,
     ) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        rng.set_stream(Z_STREAM);
+        let rng = seeding::stream(config.seed, seeding::TRAINING_Z);
         Self {
             g,
             d,

@@ -423,7 +423,7 @@ mod tests {
         };
         let training = ClassifierTraining {
             data: DataSource::Builtin,
-            epochs: 2,
+            epochs: 3,
             batch_size: 64,
             adam: AdamConfig {
                 lr: 1e-3,
@@ -437,7 +437,7 @@ mod tests {
         let record = train(&config, &training, &out, &device, &mut |_, _, _, _| {}).unwrap();
         assert_eq!(record.config.classes, 4);
         assert_eq!(record.config.feature_dimension(), 16);
-        // Four shapes: chance is 25%; two epochs of 8,192 images learn them well.
+        // Four shapes: chance is 25%; three epochs of 8,192 images learn them well.
         let acc = record.test_accuracy.unwrap();
         assert!(acc > 0.8, "{acc}");
         let (net, back, id) = load(&out, &device).unwrap();
