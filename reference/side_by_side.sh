@@ -7,7 +7,8 @@
 #
 # SET is mnist, cifar10 or celeba (settings below); SEEDS e.g. "0 1 2"; the runs go to
 # OUT_DIR/SET-ours-SEED and OUT_DIR/SET-torch-SEED. DCGAN (the dcgan binary) and DATA (the
-# folder holding the datasets, laid out as below) come from the environment.
+# folder holding the datasets, laid out as below) come from the environment; ITERS overrides the
+# set's number of iterations.
 set -euo pipefail
 set_name=$1
 seeds=$2
@@ -29,6 +30,7 @@ case "$set_name" in
     size=64; batch=128; iters=390 ;;
   *) echo "unknown set $set_name (mnist, cifar10, celeba)" >&2; exit 2 ;;
 esac
+iters=${ITERS:-$iters} # a shorter (or longer) run than the set's default, the same on both sides
 
 mkdir -p "$out"
 for seed in $seeds; do
