@@ -11,7 +11,10 @@ use dcgan::data::{DataSource, Dataset, Split};
 
 #[test]
 fn mnist_idx_gz_and_raw_give_the_official_digits() {
-    let dir = common::shared_data().join("mnist");
+    let test = "mnist_idx_gz_and_raw_give_the_official_digits";
+    let Some(dir) = common::real_data(test, "mnist") else {
+        return;
+    };
     let source = DataSource::Mnist(dir.clone());
     let train = Dataset::open(&source, Split::Train, 28, None).unwrap();
     let test = Dataset::open(&source, Split::Test, 28, None).unwrap();
@@ -90,10 +93,11 @@ fn cifar_jpegs(archive: &Path, n: usize) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn cifar10_binary_batches_read_back_the_images_and_labels() {
-    let images = cifar_jpegs(
-        &common::shared_data().join("cifar10-jpg/cifar10-jpg-test.tar.gz"),
-        300,
-    );
+    let test = "cifar10_binary_batches_read_back_the_images_and_labels";
+    let Some(archive) = common::real_data(test, "cifar10-jpg/cifar10-jpg-test.tar.gz") else {
+        return;
+    };
+    let images = cifar_jpegs(&archive, 300);
     let classes = dcgan::data::CIFAR10_CLASSES;
     let tmp = tempfile::tempdir().unwrap();
     // Official layout: label byte, then the R, G and B planes.

@@ -14,18 +14,13 @@ use dcgan::metrics::{FeatureNetwork, NetworkSpec, frechet_distance};
 use dcgan::run::RunDir;
 use dcgan::train::{AdamConfig, EvalConfig, Gan, Start};
 
-fn mnist() -> DataSource {
-    let dir = common::shared_data().join("mnist");
-    assert!(
-        dir.join("train-images-idx3-ubyte.gz").exists(),
-        "{} is missing: this test needs the real MNIST files of ../shared/data (see its README)",
-        dir.display()
-    );
-    DataSource::Mnist(dir)
-}
-
 #[test]
 fn fid_tells_real_digits_from_samples_and_falls_during_training() {
+    let test = "fid_tells_real_digits_from_samples_and_falls_during_training";
+    let Some(dir) = common::real_data(test, "mnist") else {
+        return;
+    };
+    let mnist = || DataSource::Mnist(dir.clone());
     let device = Device::flex();
     let tmp = tempfile::tempdir().unwrap();
     // The feature network: one epoch of a narrow classifier on MNIST's 60,000 labelled digits.

@@ -59,7 +59,10 @@ fn improvement(source: DataSource, channels: usize, iterations: u64) -> (f64, f6
 
 #[test]
 fn mnist_samples_move_towards_the_digits() {
-    let source = DataSource::Mnist(common::shared_data().join("mnist"));
+    let Some(dir) = common::real_data("mnist_samples_move_towards_the_digits", "mnist") else {
+        return;
+    };
+    let source = DataSource::Mnist(dir);
     let (h0, h1, m0, m1) = improvement(source, 1, ITERATIONS);
     eprintln!(
         "MNIST pixel-value distance {h0:.3} -> {h1:.3}, mean-image distance {m0:.3} -> {m1:.3}"
@@ -70,8 +73,11 @@ fn mnist_samples_move_towards_the_digits() {
 
 #[test]
 fn celeba_folder_samples_move_towards_the_faces() {
+    let test = "celeba_folder_samples_move_towards_the_faces";
+    let Some(archive) = common::real_data(test, "celeba/celeba-align-subset5000.tar") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
-    let archive = common::shared_data().join("celeba/celeba-align-subset5000.tar");
     tar::Archive::new(std::fs::File::open(&archive).unwrap())
         .unpack(tmp.path())
         .unwrap();

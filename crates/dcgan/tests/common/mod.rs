@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use burn::tensor::Device;
 use dcgan::data::{DataSource, Dataset, Split};
 use dcgan::model::{Generator, LatentDistribution, ModelConfig};
@@ -10,10 +8,9 @@ use dcgan::run::RunDir;
 use dcgan::train::metrics::Record;
 use dcgan::train::{Observer, Start, Summary, TrainConfig, run_training};
 
-/// `../shared/data` beside the repository.
-pub fn shared_data() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
+pub mod data;
+#[allow(unused_imports)]
+pub use data::real_data;
 
 /// A narrow model that trains quickly on a CPU.
 pub fn small_model(image_size: usize, channels: usize, width: usize) -> ModelConfig {
