@@ -74,7 +74,7 @@ pub fn extract_host(
 }
 
 /// Re-estimates D's batch-norm running statistics on real images, as the authors' feature
-/// script does before extracting (SPEC section 3): D is trained on separate real and fake
+/// script does before extracting (docs/paper.md section 3): D is trained on separate real and fake
 /// batches, so its running statistics mix the two. Each batch of `batch` images is normalised with
 /// its own statistics (training mode, layer by layer), and each layer's running mean and
 /// variance become the average of its batch means and unbiased batch variances over all batches

@@ -2,11 +2,11 @@
 //!
 //! The library holds the science; the `dcgan` binary is a thin command line on top.
 //!
-//! - [`model`]: the generator and discriminator (SPEC section 1), their configuration,
+//! - [`model`]: the generator and discriminator (docs/paper.md section 1), their configuration,
 //!   initialisation and named weights (PyTorch-compatible safetensors).
 //! - [`data`]: image sources in their official formats (IDX, CIFAR-10 binary, image folders, a
 //!   built-in synthetic set), scaled to `[-1, 1]`, with a background prefetching loader.
-//! - [`train`]: the adversarial training loop (SPEC section 2), Adam, checkpoints and resume.
+//! - [`train`]: the adversarial training loop (docs/paper.md section 2), Adam, checkpoints and resume.
 //! - [`latent`]: latent vectors drawn on the host from seeds; walks and vector arithmetic.
 //! - [`bench`]: throughput of training, sampling and the data pipeline (`dcgan bench`).
 //! - [`classify`]: the linear L2-SVM on D features (representation learning).

@@ -61,7 +61,8 @@ fn rms(a: &[f32], b: &[f32]) -> f64 {
 
 #[test]
 fn consecutive_frames_of_a_walk_differ_less_than_its_endpoints() {
-    let Some((g, model)) = generator("consecutive_frames_of_a_walk_differ_less_than_its_endpoints") else {
+    let Some((g, model)) = generator("consecutive_frames_of_a_walk_differ_less_than_its_endpoints")
+    else {
         return;
     };
     let per = model.image_size * model.image_size;
@@ -92,7 +93,8 @@ fn consecutive_frames_of_a_walk_differ_less_than_its_endpoints() {
 
 #[test]
 fn arithmetic_with_identical_a_and_b_returns_g_of_mean_c() {
-    let Some((g, model)) = generator("arithmetic_with_identical_a_and_b_returns_g_of_mean_c") else {
+    let Some((g, model)) = generator("arithmetic_with_identical_a_and_b_returns_g_of_mean_c")
+    else {
         return;
     };
     let per = model.image_size * model.image_size;
@@ -117,7 +119,8 @@ fn arithmetic_with_identical_a_and_b_returns_g_of_mean_c() {
 
 #[test]
 fn an_image_is_the_same_alone_twice_and_in_batches_of_any_size() {
-    let Some((g, model)) = generator("an_image_is_the_same_alone_twice_and_in_batches_of_any_size") else {
+    let Some((g, model)) = generator("an_image_is_the_same_alone_twice_and_in_batches_of_any_size")
+    else {
         return;
     };
     let per = model.image_size * model.image_size;

@@ -1,4 +1,4 @@
-//! Classification on D's features (paper section 5, SPEC section 3).
+//! Classification on D's features (paper section 5, docs/paper.md section 3).
 //!
 //! - [`labelled_features`]: D's features and the labels of a dataset.
 //! - [`protocol`]: C on a validation split, class-balanced label draws, mean and 1.96 std.

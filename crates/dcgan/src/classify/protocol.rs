@@ -1,4 +1,4 @@
-//! The paper's evaluation protocol for features (section 5; SPEC section 3): `C` chosen on a
+//! The paper's evaluation protocol for features (section 5; docs/paper.md section 3): `C` chosen on a
 //! validation split carved out of the training set, an SVM trained on all labels or on `N` per
 //! class, the test accuracy reported as mean and `1.96 std` over `K` random class-balanced draws.
 //! The test set is handed over only after `C` is chosen.

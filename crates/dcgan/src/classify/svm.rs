@@ -1,5 +1,5 @@
 //! A regularised linear L2-SVM (squared hinge, one-vs-rest): the classifier the paper puts on
-//! D's features (section 5.1; SPEC section 3).
+//! D's features (section 5.1; docs/paper.md section 3).
 //!
 //! Each binary problem is `min_w 1/2 |w|^2 + C sum_i max(0, 1 - y_i w.x_i)^2` with the bias as
 //! an extra constant feature (regularised too, as LIBLINEAR and scikit-learn's `LinearSVC` do),

@@ -1,4 +1,4 @@
-//! Image data in official formats, scaled to `[-1, 1]` (SPEC section 2: no other preprocessing).
+//! Image data in official formats, scaled to `[-1, 1]` (docs/paper.md section 2: no other preprocessing).
 //!
 //! A source is named as `mnist:DIR` (MNIST or Fashion-MNIST IDX files, raw or `.gz`),
 //! `cifar10:DIR` (the binary batches), `svhn:DIR` (`train_32x32.mat`, `test_32x32.mat`),

@@ -6,7 +6,7 @@ use image::imageops::FilterType;
 /// Resizes the shorter side to `size` (keeping the aspect ratio), crops the centre
 /// `size` x `size`, and converts to `channels` (1: luma, 3: RGB). Returns `[c, size, size]` bytes.
 /// This is torchvision's `Resize(size)` + `CenterCrop(size)` used by PyTorch's example, and the
-/// paper's "min-side resize then centre crop" (SPEC section 2).
+/// paper's "min-side resize then centre crop" (docs/paper.md section 2).
 pub fn fit_image(img: &DynamicImage, size: usize, channels: usize) -> Vec<u8> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let img = if w == size && h == size {
@@ -36,7 +36,7 @@ pub fn fit_image(img: &DynamicImage, size: usize, channels: usize) -> Vec<u8> {
     out
 }
 
-/// Bytes in `[0, 255]` to floats in `[-1, 1]` (SPEC section 2: "pixels scaled to [-1, 1]").
+/// Bytes in `[0, 255]` to floats in `[-1, 1]` (docs/paper.md section 2: "pixels scaled to [-1, 1]").
 pub fn to_unit_range(bytes: &[u8]) -> Vec<f32> {
     bytes.iter().map(|&b| b as f32 / 127.5 - 1.0).collect()
 }

@@ -20,7 +20,7 @@ pub struct DiscriminatorBlock {
     pub bn: BatchNorm2d,
 }
 
-/// The DCGAN discriminator (SPEC section 1).
+/// The DCGAN discriminator (docs/paper.md section 1).
 ///
 /// The input layer has no batch norm; each block halves the side and doubles the width; the last
 /// 4x4 map is flattened into one output by a 4x4 convolution (a dense layer over the flattened

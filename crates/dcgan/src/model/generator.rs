@@ -17,7 +17,7 @@ pub struct GeneratorBlock {
     pub bn: BatchNorm2d,
 }
 
-/// The DCGAN generator (SPEC section 1; the paper's Fig. 1 at 64x64).
+/// The DCGAN generator (docs/paper.md section 1; the paper's Fig. 1 at 64x64).
 ///
 /// Block 0 projects z to a 4x4 map: a 4x4 transposed convolution of the 1x1 input, which is the
 /// paper's "matrix multiplication reshaped to a 4-dimensional tensor". Each further block doubles

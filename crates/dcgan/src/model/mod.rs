@@ -1,4 +1,4 @@
-//! The DCGAN generator and discriminator (SPEC section 1).
+//! The DCGAN generator and discriminator (docs/paper.md section 1).
 //!
 //! - [`ModelConfig`]: everything that shapes the networks (image size, channels, widths, kernel).
 //! - [`Generator`] / [`Discriminator`]: the all-convolutional pair.

@@ -168,7 +168,7 @@ pub fn initialize<M: Module>(module: M, seed: u64) -> M {
 
 /// [`initialize`] drawing from `rng` (a training run's own stream, see [`crate::seeding`]).
 pub fn initialize_with<M: Module>(module: M, rng: &mut ChaCha8Rng) -> M {
-    let std = 0.02f32; // SPEC section 2: "weights N(0, 0.02)".
+    let std = 0.02f32; // docs/paper.md section 2: "weights N(0, 0.02)".
     replace(module, |path, shape| {
         let n: usize = shape.iter().product();
         let draw = |mean: f32, rng: &mut ChaCha8Rng| {

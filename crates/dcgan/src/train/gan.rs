@@ -104,7 +104,7 @@ impl Gan {
     }
 
     /// One iteration on `real` (`[b, c, s, s]` in [-1, 1]): D's step on real and fake, then G's
-    /// step through the updated D, each with BCE (SPEC section 2).
+    /// step through the updated D, each with BCE (docs/paper.md section 2).
     pub fn step(&mut self, real: Tensor<4>) -> StepStats {
         let b = real.dims()[0];
         let z = self.next_z(b);

@@ -1,4 +1,4 @@
-//! Adversarial training (SPEC section 2): configuration, one iteration, checkpoints, the loop.
+//! Adversarial training (docs/paper.md section 2): configuration, one iteration, checkpoints, the loop.
 //!
 //! - [`TrainConfig`]: everything a run needs, saved as the run's `config.json`.
 //! - [`Gan`]: G, D, both Adam states and the z stream; [`Gan::step`] is one iteration.

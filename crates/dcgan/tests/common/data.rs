@@ -38,7 +38,10 @@ pub fn real_data(test: &str, relative: &str) -> Option<PathBuf> {
         path.display()
     );
     let required = std::env::var_os(REQUIRE_VAR).is_some_and(|v| v != "0");
-    assert!(!required, "{message}; {REQUIRE_VAR} is set, so this is a failure");
+    assert!(
+        !required,
+        "{message}; {REQUIRE_VAR} is set, so this is a failure"
+    );
     // Straight to the terminal: the test harness captures only `print!`/`eprint!`, and a
     // passing test's captured output is never shown.
     let _ = writeln!(std::io::stderr(), "NOT RUN: {message}");
