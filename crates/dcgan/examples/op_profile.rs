@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use burn::tensor::module::{conv_transpose2d, conv2d, conv2d_weight_backward};
+use dcgan_kernels::{conv_transpose2d, conv2d, conv2d_weight_grad as conv2d_weight_backward};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Distribution, Tensor};
 

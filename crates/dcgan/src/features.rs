@@ -7,7 +7,7 @@ use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
 use burn::tensor::{Device, Tensor};
 
-use burn::tensor::activation::leaky_relu;
+use dcgan_kernels::leaky_relu;
 
 use crate::model::weights::NamedTensor;
 use crate::model::{Discriminator, LEAKY_SLOPE, ModelConfig};

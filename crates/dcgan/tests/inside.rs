@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use burn::tensor::activation::leaky_relu;
+use dcgan_kernels::leaky_relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use common::small_model;
 use dcgan::inside::forget::{self, ObjectBox};
@@ -69,7 +69,7 @@ fn autodiff_gradient(
     .require_grad();
     let mut a = leaky_relu(da.input.forward(x.clone()), LEAKY_SLOPE);
     for block in da.blocks.iter().take(layer) {
-        let z = burn::tensor::module::batch_norm(
+        let z = dcgan_kernels::batch_norm(
             block.conv.forward(a),
             block.bn.weight.val(),
             block.bn.bias.val(),

@@ -4,8 +4,7 @@
 //! split.
 
 use burn::module::Module;
-use burn::nn::Initializer;
-use burn::nn::conv::Conv2dConfig;
+use dcgan_kernels::nn::Conv2d;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
@@ -95,10 +94,7 @@ pub fn train(
     let ad = device.clone().autodiff();
     let mut net = Discriminator::new(model, &ad);
     let width = model.ndf << (model.strided_layers().unwrap_or(1) - 1);
-    net.output = Conv2dConfig::new([width, classes], [4, 4])
-        .with_bias(false)
-        .with_initializer(Initializer::Zeros)
-        .init(&ad);
+    net.output = Conv2d::new([width, classes], 4, 1, 0, false, &ad);
     let mut net = weights::initialize(net, config.seed);
     let mut adam = Adam::new(config.adam);
     let per = model.channels * model.image_size * model.image_size;

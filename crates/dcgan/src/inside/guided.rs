@@ -9,7 +9,7 @@
 //! the gradient itself is positive. With [`Rule::Plain`] the result is the ordinary gradient,
 //! which the tests check against Burn's autodiff.
 
-use burn::tensor::module::conv_transpose2d;
+use dcgan_kernels::conv_transpose2d;
 use burn::tensor::ops::ConvTransposeOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -54,7 +54,7 @@ struct Trace {
 }
 
 /// The convolutions of D's layers `0..=layer` with their batch norms (`None` for the input layer).
-fn layers(d: &Discriminator) -> Vec<(&burn::nn::conv::Conv2d, Option<&crate::model::BatchNorm2d>)> {
+fn layers(d: &Discriminator) -> Vec<(&dcgan_kernels::nn::Conv2d, Option<&crate::model::BatchNorm2d>)> {
     std::iter::once((&d.input, None))
         .chain(d.blocks.iter().map(|b| (&b.conv, Some(&b.bn))))
         .collect()
@@ -70,7 +70,7 @@ fn trace(d: &Discriminator, images: Tensor<4>, layer: usize) -> (Trace, Tensor<4
         if let Some(bn) = bn {
             z = bn.forward(z);
         }
-        x = burn::tensor::activation::leaky_relu(z.clone(), LEAKY_SLOPE);
+        x = dcgan_kernels::leaky_relu(z.clone(), LEAKY_SLOPE);
         pre.push(z);
     }
     (Trace { pre, sides }, x)

@@ -61,7 +61,7 @@ impl BatchNorm2d {
     pub fn forward_batch_stats(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
         let [b, _, h, w] = input.dims();
         let n = (b * h * w) as f64;
-        let result = burn::tensor::module::batch_norm_train(
+        let result = dcgan_kernels::batch_norm_train(
             input,
             self.weight.val(),
             self.bias.val(),
@@ -79,7 +79,7 @@ impl BatchNorm2d {
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let device = input.device();
         if !device.is_autodiff() {
-            return burn::tensor::module::batch_norm(
+            return dcgan_kernels::batch_norm(
                 input,
                 self.weight.val(),
                 self.bias.val(),

@@ -1,10 +1,10 @@
 //! The discriminator: strided convolutions with LeakyReLU 0.2 down to one logit.
 
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Initializer, PaddingConfig2d};
-use burn::tensor::activation::{leaky_relu, sigmoid};
+use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
+use dcgan_kernels::leaky_relu;
+use dcgan_kernels::nn::Conv2d;
 
 use super::{BatchNorm2d, ModelConfig};
 
@@ -37,12 +37,7 @@ pub struct Discriminator {
 }
 
 fn conv(cin: usize, cout: usize, k: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
-    Conv2dConfig::new([cin, cout], [k, k])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
-        .with_bias(false)
-        .with_initializer(Initializer::Zeros)
-        .init(device)
+    Conv2d::new([cin, cout], k, stride, pad, false, device)
 }
 
 impl Discriminator {

@@ -1,10 +1,10 @@
 //! The generator: z -> 4x4 projection -> fractionally-strided convolutions -> Tanh image.
 
 use burn::module::Module;
-use burn::nn::Initializer;
-use burn::nn::conv::{ConvTranspose2d, ConvTranspose2dConfig};
-use burn::tensor::activation::{relu, tanh};
+use burn::tensor::activation::tanh;
 use burn::tensor::{Device, Tensor};
+use dcgan_kernels::nn::ConvTranspose2d;
+use dcgan_kernels::relu;
 
 use super::{BatchNorm2d, ModelConfig};
 
@@ -43,13 +43,7 @@ fn conv_t(
     out_pad: usize,
     device: &Device,
 ) -> ConvTranspose2d {
-    ConvTranspose2dConfig::new([cin, cout], [k, k])
-        .with_stride([stride, stride])
-        .with_padding([pad, pad])
-        .with_padding_out([out_pad, out_pad])
-        .with_bias(false)
-        .with_initializer(Initializer::Zeros)
-        .init(device)
+    ConvTranspose2d::new([cin, cout], k, [stride, pad, out_pad], false, device)
 }
 
 impl Generator {

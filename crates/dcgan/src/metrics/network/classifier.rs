@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Initializer, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::optim::GradientsParams;
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
+use dcgan_kernels::nn::Conv2d;
+use dcgan_kernels::relu;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -97,12 +97,7 @@ pub struct ClassifierNet {
 }
 
 fn conv(cin: usize, cout: usize, k: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
-    Conv2dConfig::new([cin, cout], [k, k])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
-        .with_bias(false)
-        .with_initializer(Initializer::Zeros)
-        .init(device)
+    Conv2d::new([cin, cout], k, stride, pad, false, device)
 }
 
 impl ClassifierNet {

@@ -12,8 +12,8 @@
 
 use std::collections::HashMap;
 
-use burn::tensor::activation::relu;
-use burn::tensor::module::{avg_pool2d, conv2d, interpolate, max_pool2d};
+use burn::tensor::module::{avg_pool2d, interpolate, max_pool2d};
+use dcgan_kernels::{conv2d, relu};
 use burn::tensor::ops::{
     AvgPoolOptions, ConvOptions, InterpolateMode, InterpolateOptions, MaxPoolOptions,
 };
