@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use dcgan::data::Split;
+use dcgan::defaults;
 
 /// DCGAN (Radford, Metz & Chintala, 2015): train, sample and exchange weights with PyTorch.
 #[derive(Debug, Parser)]
@@ -51,6 +53,29 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
+impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Train(_) => "train",
+            Command::Sample(_) => "sample",
+            Command::Export(_) => "export",
+            Command::Import(_) => "import",
+            Command::Interpolate(_) => "interpolate",
+            Command::Arithmetic(_) => "arithmetic",
+            Command::Turn(_) => "turn",
+            Command::Nearest(_) => "nearest",
+            Command::Visualize(_) => "visualize",
+            Command::Forget(_) => "forget",
+            Command::Features(_) => "features",
+            Command::Classify(_) => "classify",
+            Command::Metrics(_) => "metrics",
+            Command::Classifier(_) => "classifier",
+            Command::Bench(_) => "bench",
+        }
+    }
+}
+
 /// The networks' shape.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
@@ -62,16 +87,16 @@ pub struct ModelArgs {
     #[arg(long)]
     pub channels: Option<usize>,
     /// Length of z.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = defaults::NZ)]
     pub nz: usize,
     /// Width of G (feature maps of its last hidden layer).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = defaults::NGF)]
     pub ngf: usize,
     /// Width of D (feature maps of its first layer).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = defaults::NDF)]
     pub ndf: usize,
     /// Kernel of the strided layers: 4 (PyTorch's example) or 5 (the authors' code).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = defaults::KERNEL)]
     pub kernel: usize,
     /// Prior of z: uniform in [-1, 1] (the paper) or normal (PyTorch's example).
     #[arg(long, default_value = "uniform")]
@@ -95,9 +120,9 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Images per batch (the paper: 128).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = defaults::BATCH_SIZE)]
     pub batch_size: usize,
-    /// Passes over the data (default 5 when --max-iters is not given).
+    /// Passes over the data (default: 5 when --max-iters is not given either).
     #[arg(long, conflicts_with = "max_iters")]
     pub epochs: Option<u64>,
     /// Total iterations (one D step and one G step each).
@@ -110,24 +135,24 @@ pub struct TrainArgs {
     #[arg(long, default_value = "flex")]
     pub device: String,
     /// Adam learning rate (the paper: 0.0002).
-    #[arg(long, default_value_t = 2e-4)]
+    #[arg(long, default_value_t = defaults::LR)]
     pub lr: f64,
     /// Adam beta1 (the paper: 0.5).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = defaults::BETA1)]
     pub beta1: f64,
     /// Write a sample grid every N iterations.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = defaults::SAMPLE_EVERY)]
     pub sample_every: u64,
     /// Write a checkpoint every N iterations.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = defaults::CHECKPOINT_EVERY)]
     pub checkpoint_every: u64,
     /// Checkpoints to keep.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = defaults::KEEP_CHECKPOINTS)]
     pub keep_checkpoints: usize,
     /// Images in the sample grid.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = defaults::GRID_SAMPLES)]
     pub grid_samples: usize,
-    /// No progress bar (one summary line per sample interval instead).
+    /// No progress bar: a line of losses every 50 iterations on stderr instead.
     #[arg(long)]
     pub quiet: bool,
     /// Measure FID and KID every N iterations (and after the last); the best checkpoint is
@@ -136,7 +161,7 @@ pub struct TrainArgs {
     pub eval_every: Option<u64>,
     /// Samples per evaluation (seeds 0..N, the same every time); more than the features'
     /// dimensions.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = defaults::EVAL_SAMPLES)]
     pub eval_samples: usize,
     /// Feature network of the evaluations: inception:FILE or classifier:DIR.
     #[arg(long, requires = "eval_every")]
@@ -165,7 +190,7 @@ impl CheckpointArgs {
             (Some(c), _) => Ok(c.clone()),
             (None, Some(r)) => dcgan::run::RunDir::new(r).latest_checkpoint(),
             (None, None) => Err(dcgan::Error::option(
-                "--run",
+                "run",
                 "give --run RUN_DIR or --checkpoint FILE",
             )),
         }
@@ -471,7 +496,7 @@ pub struct FeaturesArgs {
     pub data: Option<String>,
     /// Which split: train or test.
     #[arg(long, default_value = "train")]
-    pub split: String,
+    pub split: Split,
     /// Where to write `features` [n, dim] and (for labelled data) `labels` [n].
     #[arg(long)]
     pub out: PathBuf,
@@ -590,7 +615,7 @@ pub struct MetricsArgs {
     pub images: Option<String>,
     /// Split of --images: train or test.
     #[arg(long, default_value = "test")]
-    pub images_split: String,
+    pub images_split: Split,
     /// Feature network: inception:FILE (pytorch-fid's pt_inception-2015-12-05-6726825d.pth or
     /// its safetensors) or classifier:DIR (`dcgan classifier train`).
     #[arg(long)]
@@ -601,7 +626,7 @@ pub struct MetricsArgs {
     pub data: Option<String>,
     /// Split of the real images: train or test.
     #[arg(long, default_value = "train")]
-    pub split: String,
+    pub split: Split,
     /// Use at most N real images (a fixed random subset); default: all of the split.
     #[arg(long)]
     pub real_n: Option<usize>,
@@ -710,4 +735,28 @@ pub struct ClassifierTrainArgs {
     /// Compute device: flex (CPU), wgpu, vulkan or cuda.
     #[arg(long, default_value = "flex")]
     pub device: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// The one default that help text states in words (the rest show clap's `[default: ...]`
+    /// from `dcgan::defaults`) still says what the library does.
+    #[test]
+    fn help_states_the_librarys_default_length() {
+        let cli = Cli::command();
+        let train = cli.find_subcommand("train").expect("train");
+        let epochs = train
+            .get_arguments()
+            .find(|a| a.get_id() == "epochs")
+            .expect("--epochs");
+        let help = epochs.get_help().expect("help").to_string();
+        assert!(
+            help.contains(&format!("default: {} when", defaults::EPOCHS)),
+            "{help}"
+        );
+    }
 }

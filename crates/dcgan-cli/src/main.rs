@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod errors;
 mod progress;
 
 use std::process::ExitCode;
@@ -29,6 +30,7 @@ fn keep_freed_memory() {
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let command = cli.command.name();
     if matches!(cli.command, cli::Command::Train(_) | cli::Command::Bench(_)) {
         keep_freed_memory();
     }
@@ -39,7 +41,7 @@ fn main() -> ExitCode {
                 err.downcast_ref::<dcgan::Error>(),
                 Some(dcgan::Error::Interrupted { .. })
             );
-            eprintln!("error: {err}");
+            eprintln!("error: {}", errors::render(&err, command));
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }

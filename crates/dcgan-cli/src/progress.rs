@@ -108,3 +108,40 @@ impl Observer for Progress {
         self.stop.load(Ordering::SeqCst)
     }
 }
+
+/// A bar for the library's long calls that report `(stage, done, total)`: the stage is the
+/// bar's message, and each new stage restarts it.
+pub struct StagedBar {
+    bar: ProgressBar,
+    stage: String,
+}
+
+impl StagedBar {
+    pub fn new() -> Self {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:>12} {bar:30.cyan/blue} {pos}/{len} [{elapsed_precise} < {eta_precise}]",
+            )
+            .expect("valid template"),
+        );
+        Self {
+            bar,
+            stage: String::new(),
+        }
+    }
+
+    pub fn update(&mut self, stage: &str, done: usize, total: usize) {
+        if stage != self.stage {
+            self.stage = stage.to_string();
+            self.bar.set_message(self.stage.clone());
+            self.bar.set_length(total as u64);
+            self.bar.reset();
+        }
+        self.bar.set_position(done as u64);
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -773,7 +773,12 @@ fn nearest_refuses_real_images_of_another_shape_unless_converted() {
     refused(
         vec![(
             vec!["nearest", "--run", r, "--data", &data, "--out", o],
-            &["--data", "28x28 1-channel", "16x16 3-channel", "--convert"],
+            &[
+                "--data",
+                "28x28 1-channel",
+                "16x16 3-channel",
+                "(`convert`)",
+            ],
         )],
         &out,
     );

@@ -87,7 +87,13 @@ fn conv2d_weight_and_input_gradients_match_their_definitions() {
         let opt = ConvOptions::new([c.stride; 2], [c.pad; 2], [1; 2], 1);
         let loss = (conv2d(x.clone(), w.clone(), None, opt) * gy).sum();
         let grads = loss.backward();
-        let grad = |t: &Tensor<4>| t.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        let grad = |t: &Tensor<4>| {
+            t.grad(&grads)
+                .unwrap()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
         let (got, got_x) = (grad(&w), grad(&x));
 
         let mut want = vec![0.0f64; c.c_out * c.c_in * c.k * c.k];
@@ -154,7 +160,13 @@ fn conv_transpose2d_weight_and_input_gradients_match_their_definitions() {
         assert_eq!(y.dims(), [c.batch, c.c_out, so, so]);
         let loss = (y * gy).sum();
         let grads = loss.backward();
-        let grad = |t: &Tensor<4>| t.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        let grad = |t: &Tensor<4>| {
+            t.grad(&grads)
+                .unwrap()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
         let (got, got_x) = (grad(&w), grad(&x));
 
         let mut want = vec![0.0f64; c.c_in * c.c_out * c.k * c.k];

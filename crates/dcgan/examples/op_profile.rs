@@ -11,9 +11,9 @@
 
 use std::time::Instant;
 
-use dcgan_kernels::{conv_transpose2d, conv2d, conv2d_weight_grad as conv2d_weight_backward};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Distribution, Tensor};
+use dcgan_kernels::{conv_transpose2d, conv2d, conv2d_weight_grad as conv2d_weight_backward};
 
 fn time(mut f: impl FnMut() -> Tensor<4>) -> f64 {
     let _ = f().into_data();

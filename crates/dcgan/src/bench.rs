@@ -59,7 +59,7 @@ pub struct Repeats {
 impl Repeats {
     fn check(&self) -> Result<()> {
         if self.iters == 0 {
-            return Err(Error::option("--iters", "at least one timed repetition"));
+            return Err(Error::option("iters", "at least one timed repetition"));
         }
         Ok(())
     }
@@ -92,7 +92,7 @@ pub fn train_step(
     model.validate()?;
     if batch < 2 {
         return Err(Error::option(
-            "--batch-sizes",
+            "batch_sizes",
             "batch norm needs at least 2 images per batch",
         ));
     }
@@ -214,7 +214,7 @@ pub fn pipeline(data: &Dataset, images: usize, threads: usize, repeats: Repeats)
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
-        .map_err(|e| Error::option("--threads", e.to_string()))?;
+        .map_err(|e| Error::option("threads", e.to_string()))?;
     let mut seconds = Vec::with_capacity(repeats.iters);
     for i in 0..repeats.warmup + repeats.iters {
         let t0 = Instant::now();
@@ -233,7 +233,7 @@ pub fn pipeline(data: &Dataset, images: usize, threads: usize, repeats: Repeats)
 /// Must come before the first computation; a second call with the same count is accepted.
 pub fn set_threads(threads: usize) -> Result<()> {
     if threads == 0 {
-        return Err(Error::option("--threads", "at least one thread"));
+        return Err(Error::option("threads", "at least one thread"));
     }
     match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -242,7 +242,7 @@ pub fn set_threads(threads: usize) -> Result<()> {
         Ok(()) => Ok(()),
         Err(_) if rayon::current_num_threads() == threads => Ok(()),
         Err(e) => Err(Error::option(
-            "--threads",
+            "threads",
             format!(
                 "the thread pool already has {} threads: {e}",
                 rayon::current_num_threads()
@@ -291,6 +291,6 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("--iters"), "{err}");
+        assert!(err.contains("iters"), "{err}");
     }
 }

@@ -83,7 +83,7 @@ impl FromStr for DeviceChoice {
             "vulkan" => Ok(DeviceChoice::Vulkan),
             "cuda" => Ok(DeviceChoice::Cuda),
             _ => Err(Error::option(
-                "--device",
+                "device",
                 format!(
                     "unknown device `{s}`; expected one of {}",
                     Self::NAMES.join(", ")
@@ -102,7 +102,7 @@ mod tests {
         assert_eq!("flex".parse::<DeviceChoice>().unwrap(), DeviceChoice::Flex);
         assert_eq!("CUDA".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cuda);
         let err = "tpu".parse::<DeviceChoice>().unwrap_err().to_string();
-        assert!(err.contains("--device") && err.contains("tpu"), "{err}");
+        assert!(err.contains("device") && err.contains("tpu"), "{err}");
     }
 
     #[cfg(not(feature = "cuda"))]

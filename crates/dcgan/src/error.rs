@@ -21,10 +21,32 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
-    /// A user-supplied option with an unusable value.
+    /// A weights file whose tensors do not fit the model it is loaded into.
+    #[error("{}: tensor `{tensor}`{} {problem}", path.display(), pytorch_name.as_ref().map(|n| format!(" (PyTorch name `{n}`)")).unwrap_or_default())]
+    Tensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name in this library (`blocks.0.conv.weight`).
+        tensor: String,
+        /// Its name in PyTorch's `examples/dcgan`, when the file came from there.
+        pytorch_name: Option<String>,
+        /// What is wrong: missing, or of another shape.
+        problem: String,
+    },
+    /// A folder that already holds a training run, given to something that would start a new
+    /// one there (resume it, or start afresh to replace it).
+    #[error("{}: already holds a training run", path.display())]
+    RunExists {
+        /// The run folder.
+        path: PathBuf,
+    },
+    /// A setting with an unusable value, named as the library's configuration names it
+    /// (`image_size`, `batch_size`, `iterations`: the fields of [`crate::model::ModelConfig`],
+    /// [`crate::train::TrainConfig`] and the other settings structs); a front end maps the name
+    /// to its own flag.
     #[error("invalid {option}: {message}")]
     InvalidOption {
-        /// The flag or setting, e.g. `--image-size`.
+        /// The setting, e.g. `image_size`.
         option: String,
         /// Why the value cannot be used.
         message: String,
@@ -49,7 +71,7 @@ pub enum Error {
     /// Training produced non-finite losses.
     #[error(
         "losses became non-finite at iteration {iteration} (Loss_D {loss_d}, Loss_G {loss_g}); \
-         the last checkpoint is kept: resume from it with a lower --lr"
+         the last checkpoint is kept: resume from it with a lower learning rate (`lr`)"
     )]
     Diverged {
         /// The iteration that diverged.
@@ -97,7 +119,7 @@ impl Error {
         }
     }
 
-    /// An unusable value for `option`.
+    /// An unusable value for the setting `option` (a configuration field's name).
     pub fn option(option: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidOption {
             option: option.into(),

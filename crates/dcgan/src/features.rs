@@ -62,7 +62,7 @@ pub fn extract_host(
     batch: usize,
     device: &Device,
 ) -> Vec<f32> {
-    let per = config.channels * config.image_size * config.image_size;
+    let per = config.image_len();
     let n = images.len() / per;
     let mut out = Vec::with_capacity(n * feature_dimension(config));
     for start in (0..n).step_by(batch.max(1)) {
@@ -98,14 +98,21 @@ pub fn reestimate_batch_norm(
     let mut batches = 0usize;
     while let Some(images) = next(batches)? {
         let x = config.image_tensor(images, device);
-        let mut a = leaky_relu(d.input.forward(x), LEAKY_SLOPE);
-        for (block, sum) in d.blocks.iter().zip(sums.iter_mut()) {
-            let (z, mean, var) = block.bn.forward_batch_stats(block.conv.forward(a));
-            for (acc, v) in sum.0.iter_mut().zip(NamedTensor::from_tensor(mean).values) {
-                *acc += v as f64;
-            }
-            for (acc, v) in sum.1.iter_mut().zip(NamedTensor::from_tensor(var).values) {
-                *acc += v as f64;
+        let mut a = x;
+        let mut block_sums = sums.iter_mut();
+        for layer in d.layers() {
+            let mut z = layer.conv.forward(a);
+            // Each block's batch norm normalises with this batch's statistics, as in training.
+            if let Some(bn) = layer.bn {
+                let sum = block_sums.next().expect("one sum per batch norm");
+                let (normalised, mean, var) = bn.forward_batch_stats(z);
+                for (acc, v) in sum.0.iter_mut().zip(NamedTensor::from_tensor(mean).values) {
+                    *acc += v as f64;
+                }
+                for (acc, v) in sum.1.iter_mut().zip(NamedTensor::from_tensor(var).values) {
+                    *acc += v as f64;
+                }
+                z = normalised;
             }
             a = leaky_relu(z, LEAKY_SLOPE);
         }

@@ -59,7 +59,7 @@ pub fn walks(
 
 /// One row per walk, the key frames captioned with their seeds.
 pub fn walk_figure(walks: &[Walk], model: &ModelConfig, zoom: u32) -> Canvas {
-    let per = model.channels * model.image_size * model.image_size;
+    let per = model.image_len();
     let columns = walks.iter().map(|w| w.frames).max().unwrap_or(0);
     let rows = walks
         .iter()
@@ -93,7 +93,7 @@ pub fn walk_figure(walks: &[Walk], model: &ModelConfig, zoom: u32) -> Canvas {
 /// The frames of the walks as film frames: frame `f` shows every walk's `f`-th image side by side
 /// (walks that are shorter hold their last image).
 pub fn walk_frames(walks: &[Walk], model: &ModelConfig, zoom: u32) -> Vec<RgbImage> {
-    let per = model.channels * model.image_size * model.image_size;
+    let per = model.image_len();
     let frames = walks.iter().map(|w| w.frames).max().unwrap_or(0);
     (0..frames)
         .map(|f| {
@@ -144,7 +144,7 @@ pub fn arithmetic(
     noise_seed: u64,
     device: &Device,
 ) -> Arithmetic {
-    let per = model.channels * model.image_size * model.image_size;
+    let per = model.image_len();
     let (nz, dist) = (model.nz, model.latent);
     let y = arithmetic::evaluate(terms, nz, dist);
     let mut exemplars = Vec::new();
@@ -192,7 +192,7 @@ pub fn arithmetic(
 /// `G(mean z)` and the mean of the exemplars' pixels), then `G(Y)` with its neighbours in a square
 /// around it and, beside them, the pixel-space result.
 pub fn arithmetic_figure(a: &Arithmetic, model: &ModelConfig, zoom: u32) -> Canvas {
-    let per = model.channels * model.image_size * model.image_size;
+    let per = model.image_len();
     let k = a.terms.iter().map(|t| t.seeds.len()).max().unwrap_or(0);
     let mut headers: Vec<String> = (1..=k).map(|i| format!("ex. {i}")).collect();
     headers.extend(["G(mean z)".to_string(), "mean pixels".to_string()]);
@@ -277,7 +277,7 @@ pub fn along_figure(
     zoom: u32,
     device: &Device,
 ) -> Canvas {
-    let per = model.channels * model.image_size * model.image_size;
+    let per = model.image_len();
     let z: Vec<f32> = seeds
         .iter()
         .flat_map(|&s| {
@@ -323,7 +323,7 @@ pub fn nearest_figure(
     model: &ModelConfig,
     zoom: u32,
 ) -> Canvas {
-    let per = model.channels * model.image_size * model.image_size;
+    let per = model.image_len();
     let k = pixel.found.iter().map(Vec::len).max().unwrap_or(0);
     let mut headers = vec!["sample".to_string()];
     headers.extend((1..=k).map(|i| format!("pixel {i}")));
@@ -406,7 +406,7 @@ pub struct GuidedPanel<'a> {
 /// For each feature, a row of its strongest images (captioned with the response) and under it
 /// a row of their guided-backpropagation maps (zero is mid-grey).
 pub fn guided_figure(panel: &GuidedPanel, model: &ModelConfig, zoom: u32) -> Canvas {
-    let per = model.channels * model.image_size * model.image_size;
+    let per = model.image_len();
     let top = panel.responses.iter().map(Vec::len).max().unwrap_or(0);
     let mut rows = Vec::new();
     for (fi, f) in panel.features.iter().enumerate() {
@@ -446,7 +446,7 @@ pub fn forget_figure(
     model: &ModelConfig,
     zoom: u32,
 ) -> Canvas {
-    let per = model.channels * model.image_size * model.image_size;
+    let per = model.image_len();
     let blank = vec![String::new(); seeds.len()];
     Table {
         channels: model.channels,

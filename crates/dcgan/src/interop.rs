@@ -59,10 +59,9 @@ pub fn import_pytorch(
 ) -> Result<PathBuf> {
     config.model.validate()?;
     if (run.config().exists() || run.checkpoints().exists()) && !force {
-        return Err(Error::format(
-            run.root(),
-            "already holds a training run; use --force to replace it",
-        ));
+        return Err(Error::RunExists {
+            path: run.root().to_path_buf(),
+        });
     }
     let device = Device::flex().autodiff();
     let fresh = Gan::new(config, &device);

@@ -23,6 +23,7 @@
 pub mod bench;
 pub mod classify;
 pub mod data;
+pub mod defaults;
 pub mod device;
 pub mod error;
 pub mod features;

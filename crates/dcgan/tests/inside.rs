@@ -5,13 +5,13 @@ mod common;
 
 use std::path::Path;
 
-use dcgan_kernels::leaky_relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use common::small_model;
 use dcgan::inside::forget::{self, ObjectBox};
 use dcgan::inside::guided::{self, Rule};
 use dcgan::model::weights::{self, NamedTensor, list};
 use dcgan::model::{Discriminator, Generator, LEAKY_SLOPE, ModelConfig};
+use dcgan_kernels::leaky_relu;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -116,14 +116,8 @@ fn the_plain_rule_is_the_autodiff_gradient_at_every_layer_and_kernel() {
             );
             let x =
                 Tensor::<4>::from_data(TensorData::new(images.clone(), [2, 3, 32, 32]), &device);
-            let ours = NamedTensor::from_tensor(guided::backprop(
-                &d,
-                &config,
-                x,
-                layer,
-                grad.clone(),
-                Rule::Plain,
-            ));
+            let ours =
+                NamedTensor::from_tensor(guided::backprop(&d, x, layer, grad.clone(), Rule::Plain));
             assert_eq!(ours.shape, vec![2, 3, 32, 32]);
             let want = autodiff_gradient(&d, &config, &images, layer, &grad);
             let diff = max_abs_diff(&ours.values, &want);
@@ -146,14 +140,7 @@ fn guided_equals_autodiff_where_every_input_and_gradient_is_positive() {
     let (c, side) = guided::layer_shape(&config, layer);
     let grad = guided::unit_gradient(&[(3, 1, 2), (5, 0, 0)], c, side, &device);
     let x = Tensor::<4>::from_data(TensorData::new(images.clone(), [2, 3, 32, 32]), &device);
-    let ours = NamedTensor::from_tensor(guided::backprop(
-        &d,
-        &config,
-        x,
-        layer,
-        grad.clone(),
-        Rule::Guided,
-    ));
+    let ours = NamedTensor::from_tensor(guided::backprop(&d, x, layer, grad.clone(), Rule::Guided));
     let want = autodiff_gradient(&d, &config, &images, layer, &grad);
     assert!(max_abs(&want) > 0.0);
     assert!(max_abs_diff(&ours.values, &want) < 1e-5 * max_abs(&want));
@@ -175,10 +162,8 @@ fn guided_differs_from_the_gradient_and_zeroes_negative_paths() {
     let unit = |i: usize| (i / (side * side), (i / side) % side, i % side);
     for (i, passes) in [(neg, false), (pos, true)] {
         let grad = || guided::unit_gradient(&[unit(i)], 8, side, &device);
-        let g =
-            NamedTensor::from_tensor(guided::backprop(&d, &config, x(), 0, grad(), Rule::Guided));
-        let p =
-            NamedTensor::from_tensor(guided::backprop(&d, &config, x(), 0, grad(), Rule::Plain));
+        let g = NamedTensor::from_tensor(guided::backprop(&d, x(), 0, grad(), Rule::Guided));
+        let p = NamedTensor::from_tensor(guided::backprop(&d, x(), 0, grad(), Rule::Plain));
         assert_eq!(g.shape, vec![1, 3, 32, 32]);
         assert!(max_abs(&p.values) > 0.0);
         if passes {
@@ -198,10 +183,8 @@ fn guided_differs_from_the_gradient_and_zeroes_negative_paths() {
     let r = best[f][0];
     assert!(r.value > 0.0);
     let grad = || guided::unit_gradient(&[(f, r.y, r.x)], c, side, &device);
-    let g = NamedTensor::from_tensor(guided::backprop(&d, &config, x(), 2, grad(), Rule::Guided))
-        .values;
-    let p =
-        NamedTensor::from_tensor(guided::backprop(&d, &config, x(), 2, grad(), Rule::Plain)).values;
+    let g = NamedTensor::from_tensor(guided::backprop(&d, x(), 2, grad(), Rule::Guided)).values;
+    let p = NamedTensor::from_tensor(guided::backprop(&d, x(), 2, grad(), Rule::Plain)).values;
     assert!(max_abs(&g) > 0.0);
     assert!(max_abs_diff(&g, &p) > 0.1 * max_abs(&p));
 }

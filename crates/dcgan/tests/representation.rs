@@ -6,13 +6,12 @@ mod common;
 
 use burn::tensor::Device;
 use common::{config, small_model, train};
-use dcgan::classify::protocol::{ProtocolConfig, evaluate};
+use dcgan::classify::experiment::{self, DSource, Experiment};
+use dcgan::classify::protocol::ProtocolConfig;
 use dcgan::classify::svm::SvmConfig;
-use dcgan::classify::{labelled_features, reestimate_on};
 use dcgan::data::{DataSource, Dataset, Split};
-use dcgan::model::{Discriminator, weights};
 use dcgan::run::RunDir;
-use dcgan::train::{Start, checkpoint};
+use dcgan::train::Start;
 
 /// Adversarial iterations (batch 64) before D's features are used.
 const ITERATIONS: u64 = 2000;
@@ -40,40 +39,46 @@ fn trained_d_features_beat_random_d_features_on_cifar10() {
     let run = RunDir::new(tmp.path().join("run"));
     let summary = train(&run, &cfg, Start::New { force: false }).0.unwrap();
     let device = Device::flex();
-    let (trained, _) = checkpoint::load_discriminator(&summary.checkpoint, &device).unwrap();
-    let random = weights::initialize(Discriminator::new(&model, &device), 0);
-
     let train_set = Dataset::open(&train_source, Split::Train, 32, Some(3)).unwrap();
     let test_set = Dataset::open(&test_source, Split::Test, 32, Some(3)).unwrap();
     assert_eq!((train_set.len(), test_set.len()), (50_000, 10_000));
-    assert_eq!(train_set.classes, test_set.classes);
-    // A fixed subset: every 10th training image, every 10th test image.
-    let train_idx: Vec<usize> = (0..5000).map(|i| i * 10).collect();
-    let test_idx: Vec<usize> = (0..1000).map(|i| i * 10).collect();
-    let protocol = ProtocolConfig {
-        labels_per_class: None,
-        draws: 1,
-        validation: 1000,
-        c_grid: vec![1e-4, 1e-3, 1e-2, 1e-1],
-        seed: 0,
-        svm: SvmConfig::default(),
+
+    // The experiment as `dcgan classify` runs it, on a fixed subset: every 10th training image,
+    // every 10th test image. Both D re-estimate their batch-norm statistics on the training
+    // subset first (the authors' script does; D's own mix real and generated batches).
+    let e = Experiment {
+        d: DSource {
+            checkpoint: summary.checkpoint.clone(),
+            random: None,
+            keep_batch_norm: false,
+        },
+        train: train_source,
+        test: test_source,
+        max_train: Some(5000),
+        max_test: Some(1000),
+        protocol: ProtocolConfig {
+            labels_per_class: None,
+            draws: 1,
+            validation: 1000,
+            c_grid: vec![1e-4, 1e-3, 1e-2, 1e-1],
+            seed: 0,
+            svm: SvmConfig::default(),
+        },
+        baseline_seed: 0,
+        supervised_epochs: None,
     };
-    // Both D re-estimate their batch-norm statistics on the training subset first (the
-    // authors' script does; D's own mix real and generated batches).
-    let trained = reestimate_on(trained, &model, &train_set, &train_idx, &device).unwrap();
-    let random = reestimate_on(random, &model, &train_set, &train_idx, &device).unwrap();
-    let mut acc = Vec::new();
-    for d in [&trained, &random] {
-        let tr = labelled_features(d, &model, &train_set, &train_idx, &device, |_, _| {}).unwrap();
-        let te = labelled_features(d, &model, &test_set, &test_idx, &device, |_, _| {}).unwrap();
-        assert_eq!(tr.dim, (16 + 32 + 64) * 16);
-        let outcome = evaluate(&tr, &te, 10, &protocol).unwrap();
-        eprintln!(
-            "accuracy {:.3} with C {} (validation {:?})",
-            outcome.mean, outcome.selection.best, outcome.selection.scores
-        );
-        acc.push(outcome.mean);
+    let report = experiment::run(&e, &device, &mut |_, _, _| {}).unwrap();
+    assert_eq!((report.train_images, report.test_images), (5000, 1000));
+    assert_eq!(report.classes.len(), 10);
+    assert_eq!(report.feature_dimension, (16 + 32 + 64) * 16);
+    for line in report.lines() {
+        eprintln!("{line}");
     }
+    let (trained, random) = (&report.results.trained, &report.results.random);
+    // 4,000 training rows (1,000 held out to choose C), 1,000 test images, one draw.
+    assert_eq!(trained.outcome.train_size, 4000);
+    assert_eq!(trained.outcome.confusion.iter().sum::<u64>(), 1000);
+    let acc = [trained.outcome.mean, random.outcome.mean];
     assert!(
         acc[1] > 0.2,
         "random D features should still beat chance: {acc:?}"

@@ -73,12 +73,12 @@ fn a_run_folder_is_never_overwritten_unless_asked() {
     let before = std::fs::read(run.checkpoint(2)).unwrap();
     let err = train(&run, &cfg, Start::New { force: false })
         .0
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
     assert!(
-        err.contains("already holds a training run") && err.contains("--resume"),
+        matches!(&err, dcgan::Error::RunExists { path } if path == run.root()),
         "{err}"
     );
+    assert!(err.to_string().contains("already holds a training run"));
     assert_eq!(std::fs::read(run.checkpoint(2)).unwrap(), before);
     // --force replaces it (a different seed gives a different checkpoint).
     let mut other = cfg.clone();

@@ -1,22 +1,13 @@
 //! `dcgan metrics`.
 
-use anyhow::{Context, Result, bail};
-use dcgan::data::{DataSource, Split};
+use anyhow::{Context, Result};
+use dcgan::data::DataSource;
 use dcgan::metrics::evaluate::{
     Evaluation, Generated, MetricSettings, RealImages, Reference, default_cache_dir, evaluate,
 };
 use dcgan::metrics::{IsConfig, KidConfig, MetricSet};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::MetricsArgs;
-
-fn split(name: &str, flag: &str) -> Result<Split> {
-    match name {
-        "train" => Ok(Split::Train),
-        "test" => Ok(Split::Test),
-        _ => bail!("invalid {flag}: `{name}`; expected train or test"),
-    }
-}
 
 pub fn run(args: MetricsArgs) -> Result<()> {
     let device = super::open_device(&args.device)?;
@@ -45,7 +36,7 @@ pub fn run(args: MetricsArgs) -> Result<()> {
             let channels = args.channels.unwrap_or(source.native_channels());
             let images = RealImages {
                 source: source.clone(),
-                split: split(&args.images_split, "--images-split")?,
+                split: args.images_split,
                 size,
                 channels,
                 max_n: None,
@@ -87,7 +78,7 @@ pub fn run(args: MetricsArgs) -> Result<()> {
             };
             Reference::Images(RealImages {
                 source,
-                split: split(&args.split, "--split")?,
+                split: args.split,
                 size,
                 channels,
                 max_n: args.real_n,
@@ -108,24 +99,11 @@ pub fn run(args: MetricsArgs) -> Result<()> {
         save_generated_stats: args.save_stats.clone(),
         save_reference_stats: args.save_real_stats.clone(),
     };
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg:>12} {bar:30.cyan/blue} {pos}/{len} [{elapsed_precise} < {eta_precise}]",
-        )
-        .expect("valid template"),
-    );
-    let mut stage = String::new();
+    let mut bar = crate::progress::StagedBar::new();
     let report = evaluate(&evaluation, &device, &mut |name, done, total| {
-        if name != stage {
-            stage = name.to_string();
-            bar.set_message(stage.clone());
-            bar.set_length(total as u64);
-            bar.reset();
-        }
-        bar.set_position(done as u64);
+        bar.update(name, done, total)
     });
-    bar.finish_and_clear();
+    bar.finish();
     let report = report?;
     for line in report.lines() {
         println!("{line}");

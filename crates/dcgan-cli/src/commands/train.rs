@@ -12,9 +12,6 @@ use dcgan::train::{Start, TrainConfig, run_training};
 use crate::cli::TrainArgs;
 use crate::progress::Progress;
 
-/// Epochs when neither --epochs nor --max-iters is given.
-const DEFAULT_EPOCHS: u64 = 5;
-
 pub fn run(args: TrainArgs) -> Result<()> {
     let device_choice: DeviceChoice = args.device.parse()?;
     let device = device_choice.device()?;
@@ -30,7 +27,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
         None => {
             let data: DataSource = args.data.parse()?;
-            let model = super::model_config(&args.model, &data, 64)?;
+            let model = super::model_config(&args.model, &data, dcgan::defaults::IMAGE_SIZE)?;
             let mut config = TrainConfig::new(model, data);
             config.batch_size = args.batch_size;
             config.seed = args.seed;
@@ -52,7 +49,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             }
             match args.max_iters {
                 Some(n) => config.iterations = n,
-                None => config.epochs = Some(args.epochs.unwrap_or(DEFAULT_EPOCHS)),
+                None => config.epochs = Some(args.epochs.unwrap_or(dcgan::defaults::EPOCHS)),
             }
             let out = args
                 .out

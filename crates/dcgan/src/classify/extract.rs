@@ -52,7 +52,7 @@ pub fn labelled_features(
     let (features, labels) = dataset_features(d, model, data, indices, device, progress)?;
     let labels = labels.ok_or_else(|| {
         Error::option(
-            "--data",
+            "data",
             format!(
                 "{} has no labels: classifying needs labelled images (mnist, cifar10, or a \
                  folder with one subfolder per class)",

@@ -63,7 +63,7 @@ pub fn class_balanced(
             .collect();
         if of_k.len() < per_class {
             return Err(Error::option(
-                "--labels-per-class",
+                "labels_per_class",
                 format!(
                     "{per_class} asked, but class {k} has only {} training examples",
                     of_k.len()
@@ -80,7 +80,7 @@ pub fn class_balanced(
 pub fn validation_split(n: usize, n_val: usize, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
     if n_val == 0 || n_val >= n {
         return Err(Error::option(
-            "--validation",
+            "validation",
             format!("{n_val} validation images cannot be split from {n} training images"),
         ));
     }
@@ -111,7 +111,7 @@ pub fn select_c(
     base: &SvmConfig,
 ) -> Result<Selection> {
     if grid.is_empty() {
-        return Err(Error::option("--c-grid", "no value of C to try"));
+        return Err(Error::option("c_grid", "no value of C to try"));
     }
     let mut scores = Vec::with_capacity(grid.len());
     for &c in grid {
@@ -300,7 +300,7 @@ mod tests {
         assert_ne!(idx, class_balanced(&labels, 4, 10, 4).unwrap());
         let err = class_balanced(&labels, 4, 26, 0).unwrap_err().to_string();
         assert!(
-            err.contains("--labels-per-class") && err.contains("only 25"),
+            err.contains("labels_per_class") && err.contains("only 25"),
             "{err}"
         );
     }

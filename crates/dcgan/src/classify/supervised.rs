@@ -4,9 +4,9 @@
 //! split.
 
 use burn::module::Module;
-use dcgan_kernels::nn::Conv2d;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
+use dcgan_kernels::nn::Conv2d;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -54,14 +54,13 @@ pub struct Classifier {
 
 fn logits(net: &Discriminator, images: Tensor<4>, classes: usize) -> Tensor<2> {
     let b = images.dims()[0];
-    let last = net.activations(images).pop().expect("D has layers");
-    net.output.forward(last).reshape([b, classes])
+    net.readout(images).reshape([b, classes])
 }
 
 impl Classifier {
     /// The class of largest logit for each image (`[n, c, s, s]` host data in `[-1, 1]`).
     pub fn predict(&self, images: &[f32], model: &ModelConfig, device: &Device) -> Vec<u16> {
-        let per = model.channels * model.image_size * model.image_size;
+        let per = model.image_len();
         let mut out = Vec::with_capacity(images.len() / per);
         for chunk in images.chunks(256 * per) {
             let l = NamedTensor::from_tensor(logits(
@@ -97,7 +96,7 @@ pub fn train(
     net.output = Conv2d::new([width, classes], 4, 1, 0, false, &ad);
     let mut net = weights::initialize(net, config.seed);
     let mut adam = Adam::new(config.adam);
-    let per = model.channels * model.image_size * model.image_size;
+    let per = model.image_len();
     let n = labels.len();
     let mut order: Vec<usize> = (0..n).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);

@@ -54,7 +54,7 @@ impl Loader {
         let per_epoch = (dataset.len() / batch_size) as u64;
         if per_epoch == 0 {
             return Err(Error::option(
-                "--batch-size",
+                "batch_size",
                 format!(
                     "{batch_size} is larger than the dataset {} ({} images)",
                     dataset.source,
@@ -138,6 +138,6 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(err.contains("--batch-size"), "{err}");
+        assert!(err.contains("batch_size"), "{err}");
     }
 }

@@ -18,6 +18,37 @@ pub enum Split {
     Test,
 }
 
+impl Split {
+    /// `train` or `test`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "test",
+        }
+    }
+}
+
+impl fmt::Display for Split {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Split {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "train" => Ok(Split::Train),
+            "test" => Ok(Split::Test),
+            other => Err(Error::option(
+                "split",
+                format!("`{other}`; expected train or test"),
+            )),
+        }
+    }
+}
+
 /// Where images come from: `mnist:DIR`, `cifar10:DIR`, `svhn:DIR`, `folder:DIR` or `builtin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataSource {
@@ -93,7 +124,7 @@ impl FromStr for DataSource {
         if s == "builtin" {
             return Ok(DataSource::Builtin);
         }
-        let bad = |m: String| Error::option("--data", m);
+        let bad = |m: String| Error::option("data", m);
         let (kind, dir) = s.split_once(':').ok_or_else(|| {
             bad(format!(
                 "`{s}`: expected mnist:DIR, cifar10:DIR, svhn:DIR, folder:DIR or builtin"
@@ -160,7 +191,7 @@ mod tests {
         }
         for bad in ["mnist", "mnist:", "lsun:/x", "imagenet"] {
             let err = bad.parse::<DataSource>().unwrap_err().to_string();
-            assert!(err.contains("--data"), "{bad}: {err}");
+            assert!(err.contains("data"), "{bad}: {err}");
         }
     }
 }

@@ -85,7 +85,7 @@ pub fn parse_layer(name: &str, hidden: usize) -> Result<usize> {
     };
     index.ok_or_else(|| {
         Error::option(
-            "--layer",
+            "layer",
             format!(
                 "G has no layer `{name}`; its {hidden} hidden layers are highest, \
                  second-highest or 0-{}",
@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(parse_layer("0", 4).unwrap(), 0);
         for bad in ["4", "top", "-1"] {
             let err = parse_layer(bad, 4).unwrap_err().to_string();
-            assert!(err.contains("--layer") && err.contains(bad), "{err}");
+            assert!(err.contains("layer") && err.contains(bad), "{err}");
         }
     }
 

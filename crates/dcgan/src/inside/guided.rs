@@ -9,9 +9,9 @@
 //! the gradient itself is positive. With [`Rule::Plain`] the result is the ordinary gradient,
 //! which the tests check against Burn's autodiff.
 
-use dcgan_kernels::conv_transpose2d;
 use burn::tensor::ops::ConvTransposeOptions;
 use burn::tensor::{Device, Tensor, TensorData};
+use dcgan_kernels::conv_transpose2d;
 
 use crate::model::LEAKY_SLOPE;
 use crate::model::weights::NamedTensor;
@@ -36,7 +36,7 @@ pub fn parse_layer(name: &str, layers: usize) -> Result<usize> {
     };
     index.ok_or_else(|| {
         Error::option(
-            "--layer",
+            "layer",
             format!(
                 "D has no layer `{name}`; it has {layers} convolutional layers: first, last or \
                  0-{}",
@@ -53,23 +53,13 @@ struct Trace {
     sides: Vec<usize>,
 }
 
-/// The convolutions of D's layers `0..=layer` with their batch norms (`None` for the input layer).
-fn layers(d: &Discriminator) -> Vec<(&dcgan_kernels::nn::Conv2d, Option<&crate::model::BatchNorm2d>)> {
-    std::iter::once((&d.input, None))
-        .chain(d.blocks.iter().map(|b| (&b.conv, Some(&b.bn))))
-        .collect()
-}
-
 fn trace(d: &Discriminator, images: Tensor<4>, layer: usize) -> (Trace, Tensor<4>) {
     let mut pre = Vec::new();
     let mut sides = Vec::new();
     let mut x = images;
-    for (conv, bn) in layers(d).into_iter().take(layer + 1) {
+    for l in d.layers().into_iter().take(layer + 1) {
         sides.push(x.dims()[2]);
-        let mut z = conv.forward(x);
-        if let Some(bn) = bn {
-            z = bn.forward(z);
-        }
+        let z = l.pre_activation(x);
         x = dcgan_kernels::leaky_relu(z.clone(), LEAKY_SLOPE);
         pre.push(z);
     }
@@ -90,15 +80,13 @@ pub fn layer_activations(d: &Discriminator, images: Tensor<4>, layer: usize) -> 
 /// - output: the shape of `images`
 pub fn backprop(
     d: &Discriminator,
-    config: &ModelConfig,
     images: Tensor<4>,
     layer: usize,
     grad: Tensor<4>,
     rule: Rule,
 ) -> Tensor<4> {
     let (trace, _) = trace(d, images, layer);
-    let (k, p) = (config.kernel, config.padding());
-    let all = layers(d);
+    let all = d.layers();
     let mut g = grad;
     for l in (0..=layer).rev() {
         let z = &trace.pre[l];
@@ -110,21 +98,21 @@ pub fn backprop(
                 g.mask_fill(negative, 0.0).add(leak.mul_scalar(LEAKY_SLOPE))
             }
         };
-        let (conv, bn) = all[l];
-        if let Some(bn) = bn {
+        let conv = all[l].conv;
+        if let Some(bn) = all[l].bn {
             let [c] = bn.inference_scale().dims();
             g = g.mul(bn.inference_scale().reshape([1, c, 1, 1]));
         }
-        // The input gradient of a stride-2 convolution: the transposed convolution with the same
-        // weights, its output padding chosen to give back the input's side.
-        let out = g.dims()[2];
-        let side = trace.sides[l];
-        let padding_out = side - ((out - 1) * 2 + k - 2 * p);
+        // The input gradient of a strided convolution: the transposed convolution with the same
+        // weights, stride and padding, its output padding chosen to give back the input's side.
+        let (out, side) = (g.dims()[2], trace.sides[l]);
+        let (s, p, k) = (conv.stride, conv.padding, conv.weight.dims()[2]);
+        let padding_out = side - ((out - 1) * s + k - 2 * p);
         g = conv_transpose2d(
             g,
             conv.weight.val(),
             None,
-            ConvTransposeOptions::new([2, 2], [p, p], [padding_out, padding_out], [1, 1], 1),
+            ConvTransposeOptions::new([s, s], [p, p], [padding_out, padding_out], [1, 1], 1),
         );
     }
     g
@@ -176,8 +164,7 @@ pub fn strongest(
     device: &Device,
 ) -> Vec<Vec<Response>> {
     const BATCH: usize = 128;
-    let s = config.image_size;
-    let per = config.channels * s * s;
+    let per = config.image_len();
     let n = images.len() / per;
     let mut best: Vec<Vec<Response>> = vec![Vec::new(); features.len()];
     for start in (0..n).step_by(BATCH) {
@@ -224,8 +211,7 @@ pub fn maps(
     rule: Rule,
     device: &Device,
 ) -> Vec<f32> {
-    let s = config.image_size;
-    let per = config.channels * s * s;
+    let per = config.image_len();
     let chosen: Vec<f32> = responses
         .iter()
         .flat_map(|r| images[r.image * per..(r.image + 1) * per].iter().copied())
@@ -234,7 +220,7 @@ pub fn maps(
     let (c, side) = layer_shape(config, layer);
     let units: Vec<(usize, usize, usize)> = responses.iter().map(|r| (feature, r.y, r.x)).collect();
     let grad = unit_gradient(&units, c, side, device);
-    NamedTensor::from_tensor(backprop(d, config, x, layer, grad, rule)).values
+    NamedTensor::from_tensor(backprop(d, x, layer, grad, rule)).values
 }
 
 /// Scales each map of `maps` (`[n, per]`) to `[-1, 1]` by its largest magnitude, so that zero is

@@ -41,7 +41,7 @@ pub fn batch(seed: u64, n: usize, nz: usize, dist: LatentDistribution) -> Vec<f3
 /// assert!(dcgan::latent::parse_seeds("6-4").is_err());
 /// ```
 pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
-    parse_seed_list("--seeds", text)
+    parse_seed_list("seeds", text)
 }
 
 /// [`parse_seeds`] for a flag other than `--seeds`: errors name `option`.
@@ -86,7 +86,7 @@ mod tests {
         assert_eq!(parse_seeds("7").unwrap(), vec![7]);
         for bad in ["", "1,,2", "a", "5-3", "-1", "1-x"] {
             let err = parse_seeds(bad).unwrap_err().to_string();
-            assert!(err.contains("--seeds"), "{bad}: {err}");
+            assert!(err.contains("seeds"), "{bad}: {err}");
         }
     }
 

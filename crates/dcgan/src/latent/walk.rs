@@ -54,12 +54,12 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
 pub fn walk(points: &[Vec<f32>], steps: usize, path: Path) -> Result<Vec<Vec<f32>>> {
     if points.len() < 2 {
         return Err(Error::option(
-            "--points",
+            "points",
             format!("a walk needs at least 2 points, got {}", points.len()),
         ));
     }
     if steps == 0 {
-        return Err(Error::option("--steps", "must be at least 1"));
+        return Err(Error::option("steps", "must be at least 1"));
     }
     let mut frames = Vec::with_capacity((points.len() - 1) * steps + 1);
     for pair in points.windows(2) {

@@ -62,7 +62,7 @@ impl MetricSet {
                 "all" => set = Self::ALL,
                 _ => {
                     return Err(Error::option(
-                        "--metrics",
+                        "metrics",
                         format!("unknown metric `{part}`; expected fid, kid, pr, is or all"),
                     ));
                 }
@@ -483,8 +483,7 @@ pub fn score(
             _ => Err(Error::metric(
                 metric,
                 "needs the features of both sides, not only their statistics: give real \
-                 images (--data) instead of a statistics file, or ask for FID alone \
-                 (--metrics fid)",
+                 images instead of a statistics file, or ask for FID alone",
             )),
         }
     };
@@ -644,7 +643,7 @@ pub fn evaluate(e: &Evaluation, device: &Device, progress: Progress<'_>) -> Resu
             n,
         } => {
             if *n == 0 {
-                return Err(Error::option("--n", "must be at least 1"));
+                return Err(Error::option("n", "must be at least 1"));
             }
             let (g, config) = crate::train::checkpoint::load_generator(path, device)?;
             let description = format!(

@@ -56,7 +56,7 @@ pub fn frechet_distance(a: &Gaussian, b: &Gaussian) -> Result<Fid> {
                 "FID",
                 format!(
                     "the {side} covariance is singular: {n} feature vectors of {d} dimensions; \
-                     FID needs at least {} (more samples, e.g. --n)",
+                     FID needs at least {} (more samples)",
                     d + 1
                 ),
             ));

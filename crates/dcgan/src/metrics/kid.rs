@@ -74,7 +74,7 @@ pub fn kernel_inception_distance(
                 "KID",
                 format!(
                     "the {side} side has {} feature vectors, fewer than the subset size {m}: \
-                     give more samples or a smaller --kid-subset-size",
+                     give more samples or a smaller subset size",
                     f.len()
                 ),
             ));

@@ -61,12 +61,8 @@ impl BatchNorm2d {
     pub fn forward_batch_stats(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
         let [b, _, h, w] = input.dims();
         let n = (b * h * w) as f64;
-        let result = dcgan_kernels::batch_norm_train(
-            input,
-            self.weight.val(),
-            self.bias.val(),
-            EPSILON,
-        );
+        let result =
+            dcgan_kernels::batch_norm_train(input, self.weight.val(), self.bias.val(), EPSILON);
         let unbiased = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
         (
             result.output,

@@ -21,7 +21,7 @@ impl std::str::FromStr for LatentDistribution {
             "uniform" => Ok(Self::Uniform),
             "normal" => Ok(Self::Normal),
             _ => Err(Error::option(
-                "--latent",
+                "latent",
                 format!("unknown distribution `{s}`; expected uniform or normal"),
             )),
         }
@@ -35,7 +35,7 @@ impl std::str::FromStr for LatentDistribution {
 /// let paper = ModelConfig::default(); // 64x64 RGB, nz 100, ngf = ndf = 64, 4x4 kernels
 /// assert_eq!(paper.strided_layers(), Some(4));
 /// let bad = ModelConfig { image_size: 48, ..paper };
-/// assert!(bad.validate().unwrap_err().to_string().contains("--image-size"));
+/// assert!(bad.validate().unwrap_err().to_string().contains("image_size"));
 /// ```
 ///
 /// The number of strided layers follows from the image size: `image_size = 4 * 2^n`, so 32 gives
@@ -62,19 +62,26 @@ impl Default for ModelConfig {
     /// PyTorch's `examples/dcgan` widths (nz 100, ngf = ndf = 64, 4x4 kernels) at 64x64 RGB with
     /// the paper's uniform prior.
     fn default() -> Self {
+        use crate::defaults::{IMAGE_SIZE, KERNEL, NDF, NGF, NZ};
         Self {
-            image_size: 64,
+            image_size: IMAGE_SIZE,
             channels: 3,
-            nz: 100,
-            ngf: 64,
-            ndf: 64,
-            kernel: 4,
+            nz: NZ,
+            ngf: NGF,
+            ndf: NDF,
+            kernel: KERNEL,
             latent: LatentDistribution::Uniform,
         }
     }
 }
 
 impl ModelConfig {
+    /// Values of one image, `channels * image_size * image_size`: the stride of a batch of
+    /// images held on the host as `[n, c, s, s]` row-major.
+    pub fn image_len(&self) -> usize {
+        self.channels * self.image_size * self.image_size
+    }
+
     /// Host images (`[n, channels, image_size, image_size]` row-major, values in `[-1, 1]`) as
     /// a tensor on `device`.
     pub fn image_tensor(
@@ -83,18 +90,18 @@ impl ModelConfig {
         device: &burn::tensor::Device,
     ) -> burn::tensor::Tensor<4> {
         let s = self.image_size;
-        let n = images.len() / (self.channels * s * s);
+        let n = images.len() / self.image_len();
         burn::tensor::Tensor::from_data(
             burn::tensor::TensorData::new(images, [n, self.channels, s, s]),
             device,
         )
     }
 
-    /// Checks every field, naming the offending flag.
+    /// Checks every field, naming the offending setting.
     pub fn validate(&self) -> Result<()> {
         if self.strided_layers().is_none() {
             return Err(Error::option(
-                "--image-size",
+                "image_size",
                 format!(
                     "{} cannot be made by a DCGAN: the size must be 4 * 2^n with n >= 2 \
                      (16, 32, 64, 128, 256, ...)",
@@ -104,20 +111,20 @@ impl ModelConfig {
         }
         if self.channels != 1 && self.channels != 3 {
             return Err(Error::option(
-                "--channels",
+                "channels",
                 format!("{}: expected 1 (grayscale) or 3 (RGB)", self.channels),
             ));
         }
         if self.kernel != 4 && self.kernel != 5 {
             return Err(Error::option(
-                "--kernel",
+                "kernel",
                 format!(
                     "{}: expected 4 (PyTorch's example) or 5 (the authors' code)",
                     self.kernel
                 ),
             ));
         }
-        for (flag, value) in [("--nz", self.nz), ("--ngf", self.ngf), ("--ndf", self.ndf)] {
+        for (flag, value) in [("nz", self.nz), ("ngf", self.ngf), ("ndf", self.ndf)] {
             if value == 0 || value > 4096 {
                 return Err(Error::option(flag, format!("{value}: expected 1 to 4096")));
             }
@@ -163,7 +170,7 @@ mod tests {
             c.image_size = size;
             let err = c.validate().unwrap_err().to_string();
             assert!(
-                err.contains("--image-size") && err.contains(&size.to_string()),
+                err.contains("image_size") && err.contains(&size.to_string()),
                 "{err}"
             );
         }
@@ -190,12 +197,12 @@ mod tests {
             channels: 2,
             ..Default::default()
         };
-        assert!(c.validate().unwrap_err().to_string().contains("--channels"));
+        assert!(c.validate().unwrap_err().to_string().contains("channels"));
         let c = ModelConfig {
             kernel: 3,
             ..Default::default()
         };
-        assert!(c.validate().unwrap_err().to_string().contains("--kernel"));
+        assert!(c.validate().unwrap_err().to_string().contains("kernel"));
     }
 
     #[test]

@@ -20,6 +20,34 @@ pub struct DiscriminatorBlock {
     pub bn: BatchNorm2d,
 }
 
+/// One of D's convolutional layers as its forward pass runs it: the convolution, batch norm
+/// (every layer but the input layer), LeakyReLU 0.2. [`Discriminator::layers`] lists them; the
+/// feature extractor, guided backpropagation and the batch-norm re-estimation walk this list
+/// instead of writing the pass again.
+#[derive(Debug, Clone, Copy)]
+pub struct Layer<'a> {
+    /// The strided convolution.
+    pub conv: &'a Conv2d,
+    /// Its batch norm (`None` for the input layer).
+    pub bn: Option<&'a BatchNorm2d>,
+}
+
+impl Layer<'_> {
+    /// The convolution and batch norm, before LeakyReLU.
+    pub fn pre_activation(&self, x: Tensor<4>) -> Tensor<4> {
+        let z = self.conv.forward(x);
+        match self.bn {
+            Some(bn) => bn.forward(z),
+            None => z,
+        }
+    }
+
+    /// The whole layer.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        leaky_relu(self.pre_activation(x), LEAKY_SLOPE)
+    }
+}
+
 /// The DCGAN discriminator (docs/paper.md section 1).
 ///
 /// The input layer has no batch norm; each block halves the side and doubles the width; the last
@@ -72,9 +100,27 @@ impl Discriminator {
     /// - images: `[batch, channels, image_size, image_size]`
     /// - output: `[batch]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<1> {
-        let x = self.hidden(images, |_| {});
-        let [b, ..] = x.dims();
-        self.output.forward(x).reshape([b])
+        let [b, ..] = images.dims();
+        self.readout(images).reshape([b])
+    }
+
+    /// The readout's output map, `[batch, outputs, 1, 1]`: one logit per image for the GAN's D,
+    /// one per class when the readout is widened (the supervised baseline).
+    pub fn readout(&self, images: Tensor<4>) -> Tensor<4> {
+        self.output.forward(self.hidden(images, |_| {}))
+    }
+
+    /// The convolutional layers, input layer first (the readout is not among them).
+    pub fn layers(&self) -> Vec<Layer<'_>> {
+        std::iter::once(Layer {
+            conv: &self.input,
+            bn: None,
+        })
+        .chain(self.blocks.iter().map(|b| Layer {
+            conv: &b.conv,
+            bn: Some(&b.bn),
+        }))
+        .collect()
     }
 
     /// D's probability that each image is real.
@@ -91,10 +137,9 @@ impl Discriminator {
     }
 
     fn hidden(&self, images: Tensor<4>, mut each: impl FnMut(&Tensor<4>)) -> Tensor<4> {
-        let mut x = leaky_relu(self.input.forward(images), LEAKY_SLOPE);
-        each(&x);
-        for block in &self.blocks {
-            x = leaky_relu(block.bn.forward(block.conv.forward(x)), LEAKY_SLOPE);
+        let mut x = images;
+        for layer in self.layers() {
+            x = layer.forward(x);
             each(&x);
         }
         x

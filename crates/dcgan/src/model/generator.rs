@@ -78,7 +78,7 @@ impl Generator {
     /// - z: `[batch, nz]`
     /// - output: `[batch, channels, image_size, image_size]`
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
-        let x = self.hidden(z, |_| {});
+        let x = self.hidden(z, |_, x| x);
         tanh(self.output.forward(x))
     }
 
@@ -86,7 +86,10 @@ impl Generator {
     /// the image (after Tanh).
     pub fn activations(&self, z: Tensor<2>) -> Vec<Tensor<4>> {
         let mut out = Vec::with_capacity(self.blocks.len() + 1);
-        let x = self.hidden(z, |x| out.push(x.clone()));
+        let x = self.hidden(z, |_, x| {
+            out.push(x.clone());
+            x
+        });
         out.push(tanh(self.output.forward(x)));
         out
     }
@@ -99,25 +102,23 @@ impl Generator {
     /// - keep: `[channels of block layer]`
     /// - output: `[batch, channels, image_size, image_size]`
     pub fn forward_masked(&self, z: Tensor<2>, layer: usize, keep: Tensor<1>) -> Tensor<4> {
-        let [b, nz] = z.dims();
         let [c] = keep.dims();
         let keep = keep.reshape([1, c, 1, 1]);
-        let mut x = z.reshape([b, nz, 1, 1]);
-        for (i, block) in self.blocks.iter().enumerate() {
-            x = relu(block.bn.forward(block.conv.forward(x)));
-            if i == layer {
-                x = x.mul(keep.clone());
-            }
-        }
+        let x = self.hidden(z, |i, x| if i == layer { x.mul(keep.clone()) } else { x });
         tanh(self.output.forward(x))
     }
 
-    fn hidden(&self, z: Tensor<2>, mut each: impl FnMut(&Tensor<4>)) -> Tensor<4> {
+    /// The hidden blocks (transposed convolution, batch norm, ReLU), `then(i, x)` applied to
+    /// block `i`'s output before the next block sees it.
+    fn hidden(
+        &self,
+        z: Tensor<2>,
+        mut then: impl FnMut(usize, Tensor<4>) -> Tensor<4>,
+    ) -> Tensor<4> {
         let [b, nz] = z.dims();
         let mut x = z.reshape([b, nz, 1, 1]);
-        for block in &self.blocks {
-            x = relu(block.bn.forward(block.conv.forward(x)));
-            each(&x);
+        for (i, block) in self.blocks.iter().enumerate() {
+            x = then(i, relu(block.bn.forward(block.conv.forward(x))));
         }
         x
     }

@@ -136,25 +136,21 @@ pub fn replace<M: Module>(
 pub fn load<M: Module>(module: M, tensors: &Tensors, origin: &Path) -> Result<M> {
     let expected = list(&module);
     for (path, want) in &expected {
-        match tensors.get(path) {
-            None => {
-                return Err(Error::format(
-                    origin,
-                    format!("tensor `{path}` is missing: the file was written for another model"),
-                ));
-            }
-            Some(got) if got.shape != want.shape => {
-                return Err(Error::format(
-                    origin,
-                    format!(
-                        "tensor `{path}` has shape {:?} but this model needs {:?}: the file was \
-                         written for another configuration",
-                        got.shape, want.shape
-                    ),
-                ));
-            }
-            Some(_) => {}
-        }
+        let problem = match tensors.get(path) {
+            None => "is missing: the file was written for another model".to_string(),
+            Some(got) if got.shape != want.shape => format!(
+                "has shape {:?} but this model needs {:?}: the file was written for another \
+                 configuration",
+                got.shape, want.shape
+            ),
+            Some(_) => continue,
+        };
+        return Err(Error::Tensor {
+            path: origin.to_path_buf(),
+            tensor: path.clone(),
+            pytorch_name: None,
+            problem,
+        });
     }
     Ok(replace(module, |path, _| tensors.get(path).cloned()))
 }
@@ -278,20 +274,20 @@ pub fn discriminator_from_pytorch(
     load(d, &ours, origin).map_err(|e| pytorch_hint(e, Net::Discriminator, blocks))
 }
 
-/// Rewrites our path in a load error into PyTorch's name.
+/// Adds PyTorch's name of the tensor at fault to a load error.
 fn pytorch_hint(e: Error, net: Net, blocks: usize) -> Error {
     match e {
-        Error::Format { path, message } => {
-            let message = match message
-                .split('`')
-                .nth(1)
-                .and_then(|p| to_pytorch(net, p, blocks))
-            {
-                Some(name) => format!("{message} (PyTorch name `{name}`)"),
-                None => message,
-            };
-            Error::Format { path, message }
-        }
+        Error::Tensor {
+            path,
+            tensor,
+            problem,
+            ..
+        } => Error::Tensor {
+            pytorch_name: to_pytorch(net, &tensor, blocks),
+            path,
+            tensor,
+            problem,
+        },
         other => other,
     }
 }

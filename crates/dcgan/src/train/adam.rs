@@ -28,11 +28,12 @@ pub struct AdamConfig {
 
 impl Default for AdamConfig {
     fn default() -> Self {
+        use crate::defaults::{BETA1, BETA2, EPS, LR};
         Self {
-            lr: 2e-4,
-            beta1: 0.5,
-            beta2: 0.999,
-            eps: 1e-8,
+            lr: LR,
+            beta1: BETA1,
+            beta2: BETA2,
+            eps: EPS,
         }
     }
 }

@@ -45,29 +45,32 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// The paper's defaults for `model` on `data` (batch 128, Adam 2e-4 / 0.5), one epoch unset.
     pub fn new(model: ModelConfig, data: DataSource) -> Self {
+        use crate::defaults::{
+            BATCH_SIZE, CHECKPOINT_EVERY, GRID_SAMPLES, KEEP_CHECKPOINTS, SAMPLE_EVERY,
+        };
         Self {
             model,
             data,
-            batch_size: 128,
+            batch_size: BATCH_SIZE,
             iterations: 0,
             epochs: None,
             seed: 0,
             adam: AdamConfig::default(),
-            sample_every: 100,
-            checkpoint_every: 500,
-            keep_checkpoints: 3,
-            grid_samples: 64,
+            sample_every: SAMPLE_EVERY,
+            checkpoint_every: CHECKPOINT_EVERY,
+            keep_checkpoints: KEEP_CHECKPOINTS,
+            grid_samples: GRID_SAMPLES,
             device: DeviceChoice::Flex,
             eval: None,
         }
     }
 
-    /// Checks every field, naming the offending flag.
+    /// Checks every field, naming the offending setting.
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
         if self.batch_size < 2 {
             return Err(Error::option(
-                "--batch-size",
+                "batch_size",
                 format!(
                     "{}: batch norm needs at least 2 images per batch",
                     self.batch_size
@@ -76,17 +79,17 @@ impl TrainConfig {
         }
         if self.iterations == 0 && self.epochs.unwrap_or(0) == 0 {
             return Err(Error::option(
-                "--max-iters/--epochs",
+                "iterations",
                 "the run must have at least one iteration",
             ));
         }
         if !(self.adam.lr > 0.0 && self.adam.lr.is_finite()) {
             return Err(Error::option(
-                "--lr",
+                "lr",
                 format!("{}: expected a positive number", self.adam.lr),
             ));
         }
-        for (flag, b) in [("--beta1", self.adam.beta1), ("--beta2", self.adam.beta2)] {
+        for (flag, b) in [("beta1", self.adam.beta1), ("beta2", self.adam.beta2)] {
             if !(0.0..1.0).contains(&b) {
                 return Err(Error::option(
                     flag,
@@ -96,12 +99,12 @@ impl TrainConfig {
         }
         if self.keep_checkpoints == 0 {
             return Err(Error::option(
-                "--keep-checkpoints",
+                "keep_checkpoints",
                 "must keep at least one checkpoint",
             ));
         }
         if self.grid_samples == 0 {
-            return Err(Error::option("--grid-samples", "must be at least 1"));
+            return Err(Error::option("grid_samples", "must be at least 1"));
         }
         if let Some(eval) = &self.eval {
             eval.validate()?;
@@ -125,18 +128,13 @@ mod tests {
     fn epochs_resolve_to_whole_batches_and_lengths_are_validated() {
         let mut c = TrainConfig::new(ModelConfig::default(), DataSource::Builtin);
         let err = c.validate().unwrap_err().to_string();
-        assert!(err.contains("--max-iters/--epochs"), "{err}");
+        assert!(err.contains("iterations"), "{err}");
         c.epochs = Some(3);
         c.validate().unwrap();
         c.resolve_length(1000); // 7 whole batches of 128 per epoch
         assert_eq!(c.iterations, 21);
         c.batch_size = 1;
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("--batch-size")
-        );
+        assert!(c.validate().unwrap_err().to_string().contains("batch_size"));
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
     }

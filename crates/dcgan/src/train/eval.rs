@@ -35,13 +35,13 @@ pub struct EvalConfig {
 }
 
 impl EvalConfig {
-    /// Checks the settings, naming the flag at fault.
+    /// Checks the settings, naming the setting at fault.
     pub fn validate(&self) -> Result<()> {
         if self.every == 0 {
-            return Err(Error::option("--eval-every", "must be at least 1"));
+            return Err(Error::option("eval_every", "must be at least 1"));
         }
         if self.samples < 2 {
-            return Err(Error::option("--eval-samples", "must be at least 2"));
+            return Err(Error::option("eval_samples", "must be at least 2"));
         }
         Ok(())
     }
@@ -84,7 +84,7 @@ impl Evaluator {
         let network = FeatureNetwork::open(&config.features, &device)?;
         if config.samples <= network.dim() {
             return Err(Error::option(
-                "--eval-samples",
+                "eval_samples",
                 format!(
                     "{}: FID needs more samples than the {} dimensions of {}'s features \
                      (at least {})",

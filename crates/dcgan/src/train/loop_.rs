@@ -91,11 +91,9 @@ pub fn run_training(
             let occupied =
                 run.config().exists() || run.checkpoints().exists() || run.metrics().exists();
             if occupied && !force {
-                return Err(Error::format(
-                    run.root(),
-                    "already holds a training run; use --resume to continue it or --force to \
-                     replace it",
-                ));
+                return Err(Error::RunExists {
+                    path: run.root().to_path_buf(),
+                });
             }
             // Open the data before touching the folder, so a bad source changes nothing.
             let dataset = open(config)?;

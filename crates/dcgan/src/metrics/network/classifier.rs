@@ -60,13 +60,13 @@ impl ClassifierConfig {
         let s = self.image_size;
         if s < 8 || !s.is_multiple_of(4) || !(s / 4).is_power_of_two() {
             return Err(Error::option(
-                "--image-size",
+                "image_size",
                 format!("{s}: the classifier needs 4 * 2^n with n >= 1 (8, 16, 32, 64, ...)"),
             ));
         }
         if self.width == 0 || self.width > 1024 {
             return Err(Error::option(
-                "--width",
+                "width",
                 format!("{}: expected 1 to 1024", self.width),
             ));
         }
@@ -228,7 +228,7 @@ pub fn train(
     let dataset = open(Split::Train)?;
     let class_names = dataset.classes.clone().ok_or_else(|| {
         Error::option(
-            "--data",
+            "data",
             format!(
                 "{} has no labels: a classifier needs labelled images (mnist, cifar10, svhn, or a \
                  folder with one subfolder per class)",
@@ -242,7 +242,7 @@ pub fn train(
     let total = training.epochs * per_epoch;
     if total == 0 {
         return Err(Error::option(
-            "--epochs",
+            "epochs",
             "the classifier must train at least one whole batch",
         ));
     }
@@ -356,7 +356,7 @@ pub fn accuracy(
         let pixels = data.pixels(part)?;
         let labels = pixels
             .labels
-            .ok_or_else(|| Error::option("--data", format!("{} has no labels", data.source)))?;
+            .ok_or_else(|| Error::option("data", format!("{} has no labels", data.source)))?;
         let x = image_tensor(
             crate::data::to_unit_range(&pixels.bytes),
             config.channels,
@@ -385,7 +385,7 @@ pub fn load(dir: &Path, device: &Device) -> Result<(ClassifierNet, ClassifierRec
             Error::format(
                 dir,
                 "is not a classifier folder (no classifier.json): train one with \
-                 `dcgan classifier train --data SOURCE --out DIR`",
+                 `dcgan classifier train`",
             )
         } else {
             Error::io(&rp, e)

@@ -13,11 +13,11 @@
 use std::collections::HashMap;
 
 use burn::tensor::module::{avg_pool2d, interpolate, max_pool2d};
-use dcgan_kernels::{conv2d, relu};
 use burn::tensor::ops::{
     AvgPoolOptions, ConvOptions, InterpolateMode, InterpolateOptions, MaxPoolOptions,
 };
 use burn::tensor::{Device, Tensor, TensorData};
+use dcgan_kernels::{conv2d, relu};
 
 use crate::model::weights::Tensors;
 use crate::{Error, Result};

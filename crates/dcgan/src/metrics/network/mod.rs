@@ -40,7 +40,7 @@ pub enum NetworkSpec {
 impl std::str::FromStr for NetworkSpec {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = |m: String| Error::option("--features", m);
+        let bad = |m: String| Error::option("features", m);
         let (kind, path) = s
             .split_once(':')
             .ok_or_else(|| bad(format!("`{s}`: expected inception:FILE or classifier:DIR")))?;

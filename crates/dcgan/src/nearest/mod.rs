@@ -6,6 +6,8 @@
 //! (`|x|^2 - 2 q.x`, the query's own `|q|^2` being the same for every candidate), the best few
 //! per query are kept, and their exact distances are then computed on the host in `f64`, so a
 //! training image given as a query is found at distance exactly zero. Memory holds one chunk.
+//!
+//! [`check`] is the whole memorisation check and its report, as `dcgan nearest` runs it.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
@@ -16,6 +18,8 @@ use serde::Serialize;
 use crate::data::{DataSource, Dataset, Split};
 use crate::model::{Discriminator, ModelConfig};
 use crate::{Error, Result, features};
+
+pub mod check;
 
 /// Candidates kept per query and chunk beyond `k`, to absorb `f32` rounding in the device-side
 /// scores before the exact re-ranking.
@@ -185,11 +189,11 @@ pub fn check_geometry(
             .native_size()
             .map_or("any-size".to_string(), |s| format!("{s}x{s}"));
         return Err(Error::option(
-            "--data",
+            "data",
             format!(
                 "{source} holds {size} {channels}-channel images but the model makes {s}x{s} \
-                 {mc}-channel ones (it was trained on {trained_on}); give --convert to resize \
-                 and convert them as training would",
+                 {mc}-channel ones (it was trained on {trained_on}); allow conversion \
+                 (`convert`) to resize and convert them as training would",
                 s = model.image_size,
                 mc = model.channels
             ),
@@ -236,7 +240,7 @@ pub fn reference(
     }
     if n_held >= train.len() {
         return Err(Error::option(
-            "--held-out",
+            "held_out",
             format!(
                 "{n_held} held-out images would leave none of the {} in {source} to search",
                 train.len()
