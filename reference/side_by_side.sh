@@ -77,6 +77,17 @@ if [ -n "${FEATURES:-}" ]; then
     "$dcgan" metrics --images "$floor_images" --images-split $floor_split --image-size $size \
       --data "$real" --split $split --features "$FEATURES" --real-n $n \
       --json "$out/$set_name-real.json" > /dev/null
+  else
+    # No test split: the floor is one half of the faces (by file name) against the other.
+    faces="$data/celeba/celeba-align-subset"; halves="$out/$set_name-halves"
+    rm -rf "$halves"; mkdir -p "$halves/a" "$halves/b"
+    mapfile -t names < <(ls "$faces" | sort)
+    half=$((${#names[@]} / 2))
+    for f in "${names[@]:0:half}"; do ln -s "$faces/$f" "$halves/a/$f"; done
+    for f in "${names[@]:half}"; do ln -s "$faces/$f" "$halves/b/$f"; done
+    "$dcgan" metrics --images "folder:$halves/a" --images-split train --image-size $size \
+      --data "folder:$halves/b" --split train --features "$FEATURES" \
+      --json "$out/$set_name-real.json" > /dev/null
   fi
   python3 "$here/side_by_side_table.py" "$out" "$set_name" $seeds
 fi
