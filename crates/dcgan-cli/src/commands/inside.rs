@@ -8,7 +8,6 @@ use dcgan::inside::guided::{self, Rule};
 use dcgan::latent::parse_seed_list;
 use dcgan::model::{Discriminator, weights};
 use dcgan::render::default_zoom;
-use dcgan::sample::z_for_seeds;
 
 use super::load_generator;
 use crate::cli::{ForgetArgs, VisualizeArgs};
@@ -88,27 +87,22 @@ pub fn forget(args: ForgetArgs) -> Result<()> {
     let (g, model, device) = load_generator(&args.from, &args.figure.device)?;
     let layer = forget::parse_layer(&args.layer, g.blocks.len())?;
     let boxes = forget::read_boxes(&args.boxes, model.image_size)?;
-    let examples = forget::examples(&g, &model, layer, &boxes, 0, &device);
-    let fit = forget::fit_logistic(&examples, args.l2, 500);
-    let dropped = forget::maps_to_drop(&fit);
-    let z = z_for_seeds(&seeds, &model);
-    let channels = examples.channels;
-    let before = forget::generate_without(&g, &model, &z, layer, channels, &[], &device);
-    let after = forget::generate_without(&g, &model, &z, layer, channels, &dropped, &device);
+    let f = forget::run(&g, &model, layer, &boxes, &seeds, args.l2, &device);
     let zoom = args.figure.zoom.unwrap_or(default_zoom(model.image_size));
-    figures::forget_figure(&seeds, &before, &after, dropped.len(), &model, zoom).save(&args.out)?;
-    let positives = examples.labels.iter().filter(|y| **y > 0.5).count();
+    figures::forget_figure(&seeds, &f.before, &f.after, f.dropped.len(), &model, zoom)
+        .save(&args.out)?;
     println!(
-        "layer {layer}: {positives} positions inside {} boxes, {} outside; regression accuracy \
-         {:.1}%",
+        "layer {layer}: {} positions inside {} boxes, {} outside; regression accuracy {:.1}%",
+        f.positives,
         boxes.len(),
-        examples.labels.len() - positives,
-        100.0 * fit.accuracy
+        f.negatives,
+        100.0 * f.accuracy
     );
     println!(
-        "dropped {} of {channels} feature maps: {:?}",
-        dropped.len(),
-        dropped
+        "dropped {} of {} feature maps: {:?}",
+        f.dropped.len(),
+        f.channels,
+        f.dropped
     );
     println!("wrote {}", args.out.display());
     Ok(())

@@ -282,6 +282,56 @@ pub fn generate_without(
     NamedTensor::from_tensor(g.forward_masked(zt, layer, keep)).values
 }
 
+/// The paper's forgetting experiment end to end (section 6.3.1), as `dcgan forget` runs it.
+pub struct Forgetting {
+    /// Hidden block of G whose maps were fitted and dropped.
+    pub layer: usize,
+    /// Its feature maps.
+    pub channels: usize,
+    /// Positions inside a box (positives) and outside every box (negatives).
+    pub positives: usize,
+    /// Negatives.
+    pub negatives: usize,
+    /// The regression's training accuracy.
+    pub accuracy: f64,
+    /// The maps dropped (positive weight).
+    pub dropped: Vec<usize>,
+    /// The shown seeds' images as G draws them, `[n, c, s, s]` in `[-1, 1]`.
+    pub before: Vec<f32>,
+    /// The same z with `dropped` zeroed.
+    pub after: Vec<f32>,
+}
+
+/// Fits the logistic regression on G's block-`layer` activations inside and outside `boxes`
+/// (L2 weight `l2`, 500 steps), drops the maps of positive weight and draws `seeds` with and
+/// without them.
+pub fn run(
+    g: &Generator,
+    model: &ModelConfig,
+    layer: usize,
+    boxes: &[ObjectBox],
+    seeds: &[u64],
+    l2: f64,
+    device: &Device,
+) -> Forgetting {
+    let ex = examples(g, model, layer, boxes, 0, device);
+    let fit = fit_logistic(&ex, l2, 500);
+    let dropped = maps_to_drop(&fit);
+    let z = crate::sample::z_for_seeds(seeds, model);
+    let channels = ex.channels;
+    let positives = ex.labels.iter().filter(|y| **y > 0.5).count();
+    Forgetting {
+        layer,
+        channels,
+        positives,
+        negatives: ex.labels.len() - positives,
+        accuracy: fit.accuracy,
+        before: generate_without(g, model, &z, layer, channels, &[], device),
+        after: generate_without(g, model, &z, layer, channels, &dropped, device),
+        dropped,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
