@@ -4,9 +4,8 @@ use anyhow::{Result, bail};
 use dcgan::data::{Dataset, Split};
 use dcgan::figures::{self, GuidedPanel};
 use dcgan::inside::forget;
-use dcgan::inside::guided::{self, Rule};
+use dcgan::inside::guided;
 use dcgan::latent::parse_seed_list;
-use dcgan::model::{Discriminator, weights};
 use dcgan::render::default_zoom;
 
 use super::load_generator;
@@ -43,32 +42,32 @@ pub fn visualize(args: VisualizeArgs) -> Result<()> {
     let n = args.scan.min(data.len());
     let idx: Vec<usize> = (0..n).map(|i| i * data.len() / n).collect();
     let images = data.batch(&idx)?;
-    let random = weights::initialize(Discriminator::new(&model, &device), args.random_seed);
     let zoom = args.figure.zoom.unwrap_or(default_zoom(model.image_size));
-    let per = model.channels * model.image_size * model.image_size;
-    let mut panels = Vec::new();
-    for (title, net) in [("trained D", &d), ("random D", &random)] {
-        let responses =
-            guided::strongest(net, &model, &images, layer, &features, args.top, &device);
-        let maps: Vec<Vec<f32>> = features
-            .iter()
-            .zip(&responses)
-            .map(|(&f, r)| {
-                let m = guided::maps(net, &model, &images, layer, f, r, Rule::Guided, &device);
-                guided::normalise(&m, per)
-            })
-            .collect();
-        let panel = GuidedPanel {
-            features: &features,
-            responses: &responses,
-            images: &images,
-            maps: &maps,
-        };
-        panels.push((
-            title.to_string(),
-            figures::guided_figure(&panel, &model, zoom),
-        ));
-    }
+    let parts = guided::trained_and_random(
+        &d,
+        &model,
+        &images,
+        layer,
+        &features,
+        args.top,
+        args.random_seed,
+        &device,
+    );
+    let panels: Vec<_> = parts
+        .iter()
+        .map(|v| {
+            let panel = GuidedPanel {
+                features: &features,
+                responses: &v.responses,
+                images: &images,
+                maps: &v.maps,
+            };
+            (
+                v.title.clone(),
+                figures::guided_figure(&panel, &model, zoom),
+            )
+        })
+        .collect();
     figures::side_by_side(&panels).save(&args.out)?;
     println!(
         "layer {layer} ({channels} features), {} features x top {} of {n} images scanned from {source}",

@@ -193,6 +193,56 @@ pub fn strongest(
     best
 }
 
+/// One network's part of the paper's Fig. 5: each feature's strongest images and their guided
+/// maps.
+pub struct Visualised {
+    /// `trained D` or `random D`.
+    pub title: String,
+    /// Per feature, its strongest responses, strongest first.
+    pub responses: Vec<Vec<Response>>,
+    /// Per feature, the guided-backpropagation maps of those images, each normalised.
+    pub maps: Vec<Vec<f32>>,
+}
+
+/// The figure's data, as `dcgan visualize` shows it: `features` of D's layer `layer` on
+/// `images` (`[n, c, s, s]` host data in `[-1, 1]`), for `d` and for a randomly initialised D of
+/// the same architecture (seed `random_seed`), the `top` strongest images of each.
+#[allow(clippy::too_many_arguments)]
+pub fn trained_and_random(
+    d: &Discriminator,
+    config: &ModelConfig,
+    images: &[f32],
+    layer: usize,
+    features: &[usize],
+    top: usize,
+    random_seed: u64,
+    device: &Device,
+) -> Vec<Visualised> {
+    let random = crate::model::weights::initialize(Discriminator::new(config, device), random_seed);
+    let per = config.image_len();
+    [("trained D", d), ("random D", &random)]
+        .into_iter()
+        .map(|(title, net)| {
+            let responses = strongest(net, config, images, layer, features, top, device);
+            let maps = features
+                .iter()
+                .zip(&responses)
+                .map(|(&f, r)| {
+                    normalise(
+                        &maps(net, config, images, layer, f, r, Rule::Guided, device),
+                        per,
+                    )
+                })
+                .collect();
+            Visualised {
+                title: title.to_string(),
+                responses,
+                maps,
+            }
+        })
+        .collect()
+}
+
 /// Channels and side of D's layer `layer` for `config`.
 pub fn layer_shape(config: &ModelConfig, layer: usize) -> (usize, usize) {
     (config.ndf << layer, config.image_size >> (layer + 1))
