@@ -107,3 +107,39 @@ fn a_checkpoint_of_another_configuration_is_refused() {
     );
     assert_eq!(std::fs::read(&ckpt).unwrap(), before);
 }
+
+#[test]
+fn a_checkpoint_header_alone_gives_its_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(small_model(16, 1, 4), DataSource::Builtin, 8, 2);
+    let run = RunDir::new(tmp.path().join("run"));
+    train(&run, &cfg, Start::New { force: false }).0.unwrap();
+    let ckpt = run.checkpoint(2);
+    let from_header = dcgan::train::checkpoint::config_of(&ckpt).unwrap();
+    let (full, _, _) = dcgan::train::checkpoint::read_config(&ckpt).unwrap();
+    assert_eq!(from_header, full);
+    assert_eq!(from_header.model, cfg.model);
+    // A file cut inside its header, one that is not safetensors, and safetensors that is not a
+    // checkpoint: each an error naming the file.
+    let bytes = std::fs::read(&ckpt).unwrap();
+    let cut = tmp.path().join("cut.safetensors");
+    std::fs::write(&cut, &bytes[..100]).unwrap();
+    let text = tmp.path().join("text.safetensors");
+    std::fs::write(&text, b"hello, not a checkpoint").unwrap();
+    let plain = tmp.path().join("plain.safetensors");
+    let (tensors, _) = weights::read_safetensors(&ckpt).unwrap();
+    weights::write_safetensors(&plain, &tensors, Default::default()).unwrap();
+    for (path, says) in [
+        (&cut, "does not fit"),
+        (&text, "not a safetensors file"),
+        (&plain, "not a dcgan checkpoint"),
+    ] {
+        let err = dcgan::train::checkpoint::config_of(path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&*path.to_string_lossy()) && err.contains(says),
+            "{err}"
+        );
+    }
+}

@@ -12,7 +12,7 @@ use crate::progress::StagedBar;
 /// The D the flags name, with the run's training configuration.
 fn d_source(args: &FeatureSourceArgs) -> Result<(DSource, dcgan::train::TrainConfig)> {
     let checkpoint = args.from.path()?;
-    let (config, _, _) = dcgan::train::checkpoint::read_config(&checkpoint)?;
+    let config = dcgan::train::checkpoint::config_of(&checkpoint)?;
     let d = DSource {
         checkpoint,
         random: args.random_d,

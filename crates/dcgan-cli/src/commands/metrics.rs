@@ -54,7 +54,7 @@ pub fn run(args: MetricsArgs) -> Result<()> {
                     "give the generator (--run DIR or --checkpoint FILE) or --images SOURCE"
                 )
             })?;
-            let (config, _, _) = dcgan::train::checkpoint::read_config(&path)?;
+            let config = dcgan::train::checkpoint::config_of(&path)?;
             let data = super::data_for_run(args.data.as_deref(), &config, args.convert)?;
             let generated = Generated::Checkpoint {
                 path,

@@ -16,7 +16,7 @@ pub fn run(args: NearestArgs) -> Result<()> {
     }
     let device = super::open_device(&args.figure.device)?;
     let checkpoint = args.from.path()?;
-    let (config, _, _) = dcgan::train::checkpoint::read_config(&checkpoint)?;
+    let config = dcgan::train::checkpoint::config_of(&checkpoint)?;
     let data = super::data_for_run(args.data.as_deref(), &config, args.convert)?;
     let c = Check {
         checkpoint,

@@ -321,6 +321,37 @@ pub fn write_safetensors(
     crate::run::write_atomic(path, &data)
 }
 
+/// The metadata of a safetensors file, reading only its header (a checkpoint's configuration
+/// without its tens of megabytes of tensors). The tensors are checked when the file is loaded.
+pub fn read_safetensors_metadata(path: &Path) -> Result<BTreeMap<String, String>> {
+    use std::io::Read;
+    /// safetensors' own limit on the header.
+    const MAX_HEADER: u64 = 100_000_000;
+    let bad = |why: String| Error::format(path, format!("not a safetensors file: {why}"));
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len)
+        .map_err(|_| bad(format!("{file_len} bytes, shorter than its header")))?;
+    let n = u64::from_le_bytes(len);
+    if n > MAX_HEADER || n + 8 > file_len {
+        return Err(bad(format!(
+            "a header of {n} bytes does not fit a file of {file_len}"
+        )));
+    }
+    let mut header = vec![0u8; n as usize];
+    file.read_exact(&mut header)
+        .map_err(|e| Error::io(path, e))?;
+    let header: serde_json::Value =
+        serde_json::from_slice(&header).map_err(|e| bad(format!("header: {e}")))?;
+    let Some(meta) = header.get("__metadata__") else {
+        return Ok(BTreeMap::new());
+    };
+    let meta: BTreeMap<String, String> =
+        serde_json::from_value(meta.clone()).map_err(|e| bad(format!("metadata: {e}")))?;
+    Ok(meta)
+}
+
 /// Reads every f32 (or f64/f16-free) tensor of a safetensors file, with its metadata.
 pub fn read_safetensors(path: &Path) -> Result<(Tensors, BTreeMap<String, String>)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;

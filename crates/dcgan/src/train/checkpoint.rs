@@ -101,9 +101,21 @@ pub fn write(path: &Path, gan: &Gan) -> Result<()> {
     weights::write_safetensors(path, &tensors, meta)
 }
 
-/// The configuration stored in a checkpoint.
+/// The training configuration of a checkpoint, reading only the file's header (what a command
+/// needs to know before it opens data at the model's size).
+pub fn config_of(path: &Path) -> Result<TrainConfig> {
+    config_in(path, &weights::read_safetensors_metadata(path)?)
+}
+
+/// The configuration stored in a checkpoint, with its tensors and metadata.
 pub fn read_config(path: &Path) -> Result<(TrainConfig, Tensors, BTreeMap<String, String>)> {
     let (tensors, meta) = weights::read_safetensors(path)?;
+    let config = config_in(path, &meta)?;
+    Ok((config, tensors, meta))
+}
+
+/// The configuration in a checkpoint's metadata; an error unless it is a dcgan checkpoint.
+fn config_in(path: &Path, meta: &BTreeMap<String, String>) -> Result<TrainConfig> {
     if meta.get("format").map(String::as_str) != Some(FORMAT) {
         return Err(Error::format(
             path,
@@ -114,7 +126,7 @@ pub fn read_config(path: &Path) -> Result<(TrainConfig, Tensors, BTreeMap<String
         .get("config")
         .and_then(|c| serde_json::from_str(c).ok())
         .ok_or_else(|| Error::format(path, "checkpoint has no readable configuration"))?;
-    Ok((config, tensors, meta))
+    Ok(config)
 }
 
 /// Restores a [`Gan`] from `path` onto `device` for `config`, which must describe the same model
