@@ -99,13 +99,13 @@ pub fn train_step(
     let mut config = TrainConfig::new(model.clone(), crate::data::DataSource::Builtin);
     config.batch_size = batch;
     let mut gan = Gan::new(&config, device);
-    let s = model.image_size;
-    let real_host = uniform(batch * model.channels * s * s, 11);
+    let shape = model.image_shape();
+    let real_host = crate::images::Images::new(uniform(batch * shape.numel(), 11), shape)?;
     let z_host = uniform(batch * model.nz, 12);
     let mut seconds = Vec::with_capacity(repeats.iters);
     for i in 0..repeats.warmup + repeats.iters {
         let t0 = Instant::now();
-        let real = model.image_tensor(real_host.clone(), &gan.device);
+        let real = real_host.to_tensor(&gan.device);
         let z = Tensor::<2>::from_data(
             TensorData::new(z_host.clone(), [batch, model.nz]),
             &gan.device,

@@ -3,6 +3,7 @@
 //! concatenated. D must be in inference mode (loaded on a plain device, or `valid()`), so that
 //! batch norm uses its running statistics and a feature never depends on the rest of its batch.
 
+use crate::images::Images;
 use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
 use burn::tensor::{Device, Tensor};
@@ -53,22 +54,18 @@ pub fn feature_dimension(config: &ModelConfig) -> usize {
     (0..layers).map(|i| config.ndf << i).sum::<usize>() * GRID * GRID
 }
 
-/// Features of host images (`[n, c, s, s]` in `[-1, 1]`), computed in batches of `batch`:
-/// `[n, feature_dimension]` row-major.
+/// Features of host images, computed in batches of `batch`: `[n, feature_dimension]`
+/// row-major.
 pub fn extract_host(
     d: &Discriminator,
-    images: &[f32],
+    images: &Images,
     config: &ModelConfig,
     batch: usize,
     device: &Device,
 ) -> Vec<f32> {
-    let per = config.image_len();
-    let n = images.len() / per;
-    let mut out = Vec::with_capacity(n * feature_dimension(config));
-    for start in (0..n).step_by(batch.max(1)) {
-        let end = (start + batch.max(1)).min(n);
-        let t = config.image_tensor(images[start * per..end * per].to_vec(), device);
-        out.extend(NamedTensor::from_tensor(extract(d, t)).values);
+    let mut out = Vec::with_capacity(images.len() * feature_dimension(config));
+    for chunk in images.chunks(batch) {
+        out.extend(NamedTensor::from_tensor(extract(d, chunk.into_tensor(device))).values);
     }
     out
 }
@@ -78,13 +75,12 @@ pub fn extract_host(
 /// batches, so its running statistics mix the two. Each batch of `batch` images is normalised with
 /// its own statistics (training mode, layer by layer), and each layer's running mean and
 /// variance become the average of its batch means and unbiased batch variances over all batches
-/// (PyTorch's cumulative average, `momentum=None`). `next(k)` yields the `k`-th batch
-/// (`[b, c, s, s]` host data in `[-1, 1]`), `None` when done.
+/// (PyTorch's cumulative average, `momentum=None`). `next(k)` yields the `k`-th batch, `None`
+/// when done.
 pub fn reestimate_batch_norm(
     d: Discriminator,
-    config: &ModelConfig,
     device: &Device,
-    mut next: impl FnMut(usize) -> crate::Result<Option<Vec<f32>>>,
+    mut next: impl FnMut(usize) -> crate::Result<Option<Images>>,
 ) -> crate::Result<Discriminator> {
     let layers = d.blocks.len();
     let mut sums: Vec<(Vec<f64>, Vec<f64>)> = d
@@ -97,8 +93,7 @@ pub fn reestimate_batch_norm(
         .collect();
     let mut batches = 0usize;
     while let Some(images) = next(batches)? {
-        let x = config.image_tensor(images, device);
-        let mut a = x;
+        let mut a = images.into_tensor(device);
         let mut block_sums = sums.iter_mut();
         for layer in d.layers() {
             let mut z = layer.conv.forward(a);
@@ -181,10 +176,11 @@ mod tests {
         };
         let d = weights::initialize(Discriminator::new(&config, &device), 3);
         assert_eq!(feature_dimension(&config), (4 + 8 + 16) * 16);
-        let images: Vec<f32> = (0..2 * 32 * 32)
+        let values: Vec<f32> = (0..2 * 32 * 32)
             .map(|i| ((i % 37) as f32 / 18.0) - 1.0)
             .collect();
-        let t = Tensor::<4>::from_data(TensorData::new(images.clone(), [2, 1, 32, 32]), &device);
+        let t = Tensor::<4>::from_data(TensorData::new(values.clone(), [2, 1, 32, 32]), &device);
+        let images = Images::new(values, config.image_shape()).unwrap();
         let f = extract_host(&d, &images, &config, 1, &device);
         assert_eq!(f.len(), 2 * feature_dimension(&config));
         // By hand: each activation (16x16, 8x8, 4x4) pooled over 4x4, 2x2, 1x1 windows.
@@ -237,9 +233,9 @@ mod tests {
         let t = || Tensor::<4>::from_data(TensorData::new(images.clone(), [8, 3, 16, 16]), &device);
         // One batch: the running statistics become that batch's own, so inference mode gives
         // what training mode gives on it (up to the unbiased/biased variance factor).
-        let batch = images.clone();
+        let batch = Images::new(images.clone(), config.image_shape()).unwrap();
         let mut given = Some(batch);
-        let re = reestimate_batch_norm(d, &config, &device, |_| Ok(given.take())).unwrap();
+        let re = reestimate_batch_norm(d, &device, |_| Ok(given.take())).unwrap();
         let block = &re.blocks[0];
         let a = leaky_relu(re.input.forward(t()), LEAKY_SLOPE);
         let z = block.conv.forward(a);
@@ -260,8 +256,11 @@ mod tests {
         // Two batches: the average of the two batches' statistics.
         let halves = [images[..4 * 768].to_vec(), images[4 * 768..].to_vec()];
         let d = weights::initialize(Discriminator::new(&config, &device), 5);
+        let halves_as_images = halves
+            .clone()
+            .map(|h| Images::new(h, config.image_shape()).unwrap());
         let re2 =
-            reestimate_batch_norm(d, &config, &device, |k| Ok(halves.get(k).cloned())).unwrap();
+            reestimate_batch_norm(d, &device, |k| Ok(halves_as_images.get(k).cloned())).unwrap();
         let d = weights::initialize(Discriminator::new(&config, &device), 5);
         let first = |x: Vec<f32>| {
             let x = Tensor::<4>::from_data(TensorData::new(x, [4, 3, 16, 16]), &device);

@@ -6,6 +6,7 @@ use burn::tensor::Device;
 use image::RgbImage;
 
 use crate::Result;
+use crate::images::{ImageShape, Images};
 use crate::latent::arithmetic::{self, Term};
 use crate::latent::from_seed;
 use crate::latent::walk::{self, Path};
@@ -23,10 +24,15 @@ pub struct Walk {
     pub seeds: Vec<u64>,
     /// Frames between consecutive points.
     pub steps: usize,
-    /// Images of every frame, `[frames, c, s, s]`.
-    pub images: Vec<f32>,
+    /// Images of every frame.
+    pub images: Images,
+}
+
+impl Walk {
     /// Number of frames.
-    pub frames: usize,
+    pub fn frames(&self) -> usize {
+        self.images.len()
+    }
 }
 
 /// Generates the walks through each list of seeds (each at least 2 long).
@@ -51,24 +57,22 @@ pub fn walks(
                 seeds: seeds.clone(),
                 steps,
                 images: generate(g, &z, model.nz, BATCH, device),
-                frames: frames.len(),
             })
         })
         .collect()
 }
 
 /// One row per walk, the key frames captioned with their seeds.
-pub fn walk_figure(walks: &[Walk], model: &ModelConfig, zoom: u32) -> Canvas {
-    let per = model.image_len();
-    let columns = walks.iter().map(|w| w.frames).max().unwrap_or(0);
+pub fn walk_figure(walks: &[Walk], zoom: u32) -> Canvas {
+    let columns = walks.iter().map(Walk::frames).max().unwrap_or(0);
     let rows = walks
         .iter()
         .enumerate()
         .map(|(r, w)| {
-            let cells = (0..w.frames)
+            let cells = (0..w.frames())
                 .map(|f| {
                     Some(Cell {
-                        image: &w.images[f * per..(f + 1) * per],
+                        image: w.images.get(f),
                         caption: if f % w.steps == 0 {
                             w.seeds[f / w.steps].to_string()
                         } else {
@@ -81,8 +85,7 @@ pub fn walk_figure(walks: &[Walk], model: &ModelConfig, zoom: u32) -> Canvas {
         })
         .collect();
     Table {
-        channels: model.channels,
-        size: model.image_size,
+        shape: shape_of(walks.iter().map(|w| &w.images)),
         zoom,
         headers: vec![String::new(); columns],
         rows,
@@ -92,19 +95,16 @@ pub fn walk_figure(walks: &[Walk], model: &ModelConfig, zoom: u32) -> Canvas {
 
 /// The frames of the walks as film frames: frame `f` shows every walk's `f`-th image side by side
 /// (walks that are shorter hold their last image).
-pub fn walk_frames(walks: &[Walk], model: &ModelConfig, zoom: u32) -> Vec<RgbImage> {
-    let per = model.image_len();
-    let frames = walks.iter().map(|w| w.frames).max().unwrap_or(0);
+pub fn walk_frames(walks: &[Walk], zoom: u32) -> Vec<RgbImage> {
+    let frames = walks.iter().map(Walk::frames).max().unwrap_or(0);
+    let shape = shape_of(walks.iter().map(|w| &w.images));
     (0..frames)
         .map(|f| {
-            let images: Vec<f32> = walks
-                .iter()
-                .flat_map(|w| {
-                    let f = f.min(w.frames - 1);
-                    w.images[f * per..(f + 1) * per].iter().copied()
-                })
-                .collect();
-            let grid = grid_image(&images, model.channels, model.image_size, Some(walks.len()));
+            let mut images = Images::empty(shape);
+            for w in walks {
+                images.push(w.images.get(f.min(w.frames() - 1)));
+            }
+            let grid = grid_image(&images, Some(walks.len()));
             image::imageops::resize(
                 &grid,
                 grid.width() * zoom,
@@ -121,16 +121,16 @@ pub struct Arithmetic {
     pub terms: Vec<Term>,
     /// `Y`, the signed sum of the terms' mean z.
     pub y: Vec<f32>,
-    /// Exemplar images per term, `[k, c, s, s]`.
-    pub exemplars: Vec<Vec<f32>>,
-    /// `G(mean z)` per term.
-    pub mean_images: Vec<Vec<f32>>,
-    /// The mean of each term's exemplar images (pixel space).
-    pub pixel_means: Vec<Vec<f32>>,
+    /// Exemplar images per term.
+    pub exemplars: Vec<Images>,
+    /// `G(mean z)`, one per term.
+    pub mean_images: Images,
+    /// The mean of each term's exemplar images (pixel space), one per term.
+    pub pixel_means: Images,
     /// `G(Y)` then the neighbours `G(Y + u)`.
-    pub results: Vec<f32>,
-    /// The same arithmetic on the exemplar images' pixels, clipped to `[-1, 1]`.
-    pub pixel_result: Vec<f32>,
+    pub results: Images,
+    /// The same arithmetic on the exemplar images' pixels, clipped to `[-1, 1]` (one image).
+    pub pixel_result: Images,
 }
 
 /// Does `terms` in z (and, for comparison, in pixels), with `neighbours` noisy copies of `Y`
@@ -144,11 +144,11 @@ pub fn arithmetic(
     noise_seed: u64,
     device: &Device,
 ) -> Arithmetic {
-    let per = model.image_len();
+    let shape = g.image_shape();
     let (nz, dist) = (model.nz, model.latent);
     let y = arithmetic::evaluate(terms, nz, dist);
     let mut exemplars = Vec::new();
-    let mut mean_images = Vec::new();
+    let mut mean_images = Images::empty(shape);
     let mut pixel_means = Vec::new();
     for t in terms {
         let z: Vec<f32> = t
@@ -157,9 +157,9 @@ pub fn arithmetic(
             .flat_map(|&s| from_seed(s, nz, dist))
             .collect();
         let images = generate(g, &z, nz, BATCH, device);
-        let each: Vec<Vec<f32>> = images.chunks(per).map(<[f32]>::to_vec).collect();
+        let each: Vec<Vec<f32>> = images.iter().map(|i| i.values.to_vec()).collect();
         pixel_means.push(arithmetic::mean(&each));
-        mean_images.push(generate(
+        mean_images.extend(&generate(
             g,
             &arithmetic::mean_z(&t.seeds, nz, dist),
             nz,
@@ -172,6 +172,8 @@ pub fn arithmetic(
         .into_iter()
         .map(|v| v.clamp(-1.0, 1.0))
         .collect();
+    let pixel_result = Images::new(pixel_result, shape).expect("one image's values");
+    let pixel_means = Images::new(pixel_means.concat(), shape).expect("one image per term");
     let mut z = y.clone();
     for n in arithmetic::neighbours(&y, neighbours, radius, noise_seed) {
         z.extend(n);
@@ -191,8 +193,8 @@ pub fn arithmetic(
 /// The paper's Fig. 7 layout: a row per term (its sign, its exemplars captioned with their seeds,
 /// `G(mean z)` and the mean of the exemplars' pixels), then `G(Y)` with its neighbours in a square
 /// around it and, beside them, the pixel-space result.
-pub fn arithmetic_figure(a: &Arithmetic, model: &ModelConfig, zoom: u32) -> Canvas {
-    let per = model.image_len();
+pub fn arithmetic_figure(a: &Arithmetic, zoom: u32) -> Canvas {
+    let shape = a.results.shape();
     let k = a.terms.iter().map(|t| t.seeds.len()).max().unwrap_or(0);
     let mut headers: Vec<String> = (1..=k).map(|i| format!("ex. {i}")).collect();
     headers.extend(["G(mean z)".to_string(), "mean pixels".to_string()]);
@@ -204,41 +206,37 @@ pub fn arithmetic_figure(a: &Arithmetic, model: &ModelConfig, zoom: u32) -> Canv
             let mut cells: Vec<Option<Cell>> = (0..k)
                 .map(|j| {
                     t.seeds.get(j).map(|s| Cell {
-                        image: &a.exemplars[i][j * per..(j + 1) * per],
+                        image: a.exemplars[i].get(j),
                         caption: s.to_string(),
                     })
                 })
                 .collect();
             cells.push(Some(Cell {
-                image: &a.mean_images[i],
+                image: a.mean_images.get(i),
                 caption: String::new(),
             }));
             cells.push(Some(Cell {
-                image: &a.pixel_means[i],
+                image: a.pixel_means.get(i),
                 caption: String::new(),
             }));
             (t.sign_char().to_string(), cells)
         })
         .collect();
     let table = Table {
-        channels: model.channels,
-        size: model.image_size,
+        shape,
         zoom,
         headers,
         rows,
     };
     // The result: G(Y) in the centre of a square of its neighbours (3x3 for the paper's 8).
-    let n = a.results.len() / per;
+    let n = a.results.len();
     let side = (n as f64).sqrt().ceil() as usize;
     let centre = (side * side) / 2;
     let mut order: Vec<usize> = (1..n).collect();
     order.insert(centre.min(n - 1), 0);
-    let result_images: Vec<f32> = order
-        .iter()
-        .flat_map(|&i| a.results[i * per..(i + 1) * per].iter().copied())
-        .collect();
-    let tile = model.image_size as u32 * zoom;
-    let grid = grid_image(&result_images, model.channels, model.image_size, Some(side));
+    let result_images = a.results.select(&order);
+    let tile = shape.size as u32 * zoom;
+    let grid = grid_image(&result_images, Some(side));
     let grid = image::imageops::resize(
         &grid,
         grid.width() * zoom,
@@ -255,14 +253,7 @@ pub fn arithmetic_figure(a: &Arithmetic, model: &ModelConfig, zoom: u32) -> Canv
     image::imageops::replace(&mut canvas.image, &grid, 6, (label_y + LINE_H + 2) as i64);
     let px = 6 + grid.width() + 24;
     canvas.text(px, label_y + LINE_H + 2 + tile + 2, "pixels");
-    canvas.tile(
-        px,
-        label_y + LINE_H + 2,
-        &a.pixel_result,
-        model.channels,
-        model.image_size,
-        zoom,
-    );
+    canvas.tile(px, label_y + LINE_H + 2, a.pixel_result.get(0), zoom);
     canvas
 }
 
@@ -277,7 +268,6 @@ pub fn along_figure(
     zoom: u32,
     device: &Device,
 ) -> Canvas {
-    let per = model.image_len();
     let z: Vec<f32> = seeds
         .iter()
         .flat_map(|&s| {
@@ -290,13 +280,15 @@ pub fn along_figure(
         .iter()
         .enumerate()
         .map(|(r, s)| {
-            let row = &images[r * cols * per..(r + 1) * cols * per];
-            (s.to_string(), cells(row, per, vec![String::new(); cols]))
+            let row: Vec<usize> = (r * cols..(r + 1) * cols).collect();
+            (
+                s.to_string(),
+                cells(&images, &row, vec![String::new(); cols]),
+            )
         })
         .collect();
     Table {
-        channels: model.channels,
-        size: model.image_size,
+        shape: images.shape(),
         zoom,
         headers: alphas.iter().map(|a| format!("{a:+.2}")).collect(),
         rows,
@@ -309,21 +301,19 @@ pub fn along_figure(
 pub struct Neighbours<'a> {
     /// Per query, nearest first.
     pub found: &'a [Vec<Neighbour>],
-    /// Per query, the neighbours' images, `[k, c, s, s]`.
-    pub images: &'a [Vec<f32>],
+    /// Per query, the neighbours' images, nearest first.
+    pub images: &'a [Images],
 }
 
 /// Each query (a generated sample) beside its nearest training images in pixel space and, when
 /// given, in D's feature space, each neighbour captioned with its distance.
 pub fn nearest_figure(
-    queries: &[f32],
+    queries: &Images,
     labels: &[String],
     pixel: Neighbours,
     feature: Option<Neighbours>,
-    model: &ModelConfig,
     zoom: u32,
 ) -> Canvas {
-    let per = model.image_len();
     let k = pixel.found.iter().map(Vec::len).max().unwrap_or(0);
     let mut headers = vec!["sample".to_string()];
     headers.extend((1..=k).map(|i| format!("pixel {i}")));
@@ -335,18 +325,17 @@ pub fn nearest_figure(
         .enumerate()
         .map(|(q, label)| {
             let mut cells = vec![Some(Cell {
-                image: &queries[q * per..(q + 1) * per],
+                image: queries.get(q),
                 caption: String::new(),
             })];
             for space in std::iter::once(pixel).chain(feature) {
-                cells.extend(neighbour_cells(&space.found[q], &space.images[q], k, per));
+                cells.extend(neighbour_cells(&space.found[q], &space.images[q], k));
             }
             (label.clone(), cells)
         })
         .collect();
     Table {
-        channels: model.channels,
-        size: model.image_size,
+        shape: queries.shape(),
         zoom,
         headers,
         rows,
@@ -354,17 +343,12 @@ pub fn nearest_figure(
     .render()
 }
 
-/// `k` cells of neighbour images (`[k, c, s, s]`), captioned with their distances.
-fn neighbour_cells<'a>(
-    found: &[Neighbour],
-    images: &'a [f32],
-    k: usize,
-    per: usize,
-) -> Vec<Option<Cell<'a>>> {
+/// `k` cells of neighbour images, captioned with their distances.
+fn neighbour_cells<'a>(found: &[Neighbour], images: &'a Images, k: usize) -> Vec<Option<Cell<'a>>> {
     (0..k)
         .map(|j| {
             found.get(j).map(|n| Cell {
-                image: &images[j * per..(j + 1) * per],
+                image: images.get(j),
                 caption: format!("{:.2}", n.distance),
             })
         })
@@ -397,16 +381,15 @@ pub struct GuidedPanel<'a> {
     pub features: &'a [usize],
     /// Per feature, its strongest responses (images of `images`).
     pub responses: &'a [Vec<crate::inside::guided::Response>],
-    /// The scanned images, `[n, c, s, s]`.
-    pub images: &'a [f32],
-    /// Per feature, the maps of its responses scaled to `[-1, 1]`, `[top, c, s, s]`.
-    pub maps: &'a [Vec<f32>],
+    /// The scanned images.
+    pub images: &'a Images,
+    /// Per feature, the maps of its responses scaled to `[-1, 1]`, one per response.
+    pub maps: &'a [Images],
 }
 
 /// For each feature, a row of its strongest images (captioned with the response) and under it
 /// a row of their guided-backpropagation maps (zero is mid-grey).
-pub fn guided_figure(panel: &GuidedPanel, model: &ModelConfig, zoom: u32) -> Canvas {
-    let per = model.image_len();
+pub fn guided_figure(panel: &GuidedPanel, zoom: u32) -> Canvas {
     let top = panel.responses.iter().map(Vec::len).max().unwrap_or(0);
     let mut rows = Vec::new();
     for (fi, f) in panel.features.iter().enumerate() {
@@ -417,18 +400,18 @@ pub fn guided_figure(panel: &GuidedPanel, model: &ModelConfig, zoom: u32) -> Can
                 .iter()
                 .map(|r| {
                     Some(Cell {
-                        image: &panel.images[r.image * per..(r.image + 1) * per],
+                        image: panel.images.get(r.image),
                         caption: format!("{:.2}", r.value),
                     })
                 })
                 .collect(),
         ));
         let blank = vec![String::new(); responses.len()];
-        rows.push(("gbp".to_string(), cells(&panel.maps[fi], per, blank)));
+        let all: Vec<usize> = (0..responses.len()).collect();
+        rows.push(("gbp".to_string(), cells(&panel.maps[fi], &all, blank)));
     }
     Table {
-        channels: model.channels,
-        size: model.image_size,
+        shape: panel.images.shape(),
         zoom,
         headers: (1..=top).map(|k| format!("top {k}")).collect(),
         rows,
@@ -440,37 +423,43 @@ pub fn guided_figure(panel: &GuidedPanel, model: &ModelConfig, zoom: u32) -> Can
 /// dropped (bottom row).
 pub fn forget_figure(
     seeds: &[u64],
-    before: &[f32],
-    after: &[f32],
+    before: &Images,
+    after: &Images,
     dropped: usize,
-    model: &ModelConfig,
     zoom: u32,
 ) -> Canvas {
-    let per = model.image_len();
     let blank = vec![String::new(); seeds.len()];
+    let all: Vec<usize> = (0..seeds.len()).collect();
     Table {
-        channels: model.channels,
-        size: model.image_size,
+        shape: before.shape(),
         zoom,
         headers: seeds.iter().map(u64::to_string).collect(),
         rows: vec![
-            ("samples".to_string(), cells(before, per, blank.clone())),
-            (format!("-{dropped} maps"), cells(after, per, blank)),
+            ("samples".to_string(), cells(before, &all, blank.clone())),
+            (format!("-{dropped} maps"), cells(after, &all, blank)),
         ],
     }
     .render()
 }
 
-/// One cell per image of `images` (`[n, per]`), captioned in order.
-fn cells(images: &[f32], per: usize, captions: Vec<String>) -> Vec<Option<Cell<'_>>> {
-    captions
-        .into_iter()
-        .enumerate()
-        .map(|(k, caption)| {
+/// One cell per image `which` of `images`, captioned in order.
+fn cells<'a>(images: &'a Images, which: &[usize], captions: Vec<String>) -> Vec<Option<Cell<'a>>> {
+    which
+        .iter()
+        .zip(captions)
+        .map(|(&k, caption)| {
             Some(Cell {
-                image: &images[k * per..(k + 1) * per],
+                image: images.get(k),
                 caption,
             })
         })
         .collect()
+}
+
+/// The shape shared by image batches (a 1x1 placeholder when there are none: nothing is drawn).
+fn shape_of<'a>(mut batches: impl Iterator<Item = &'a Images>) -> ImageShape {
+    batches
+        .next()
+        .map(Images::shape)
+        .unwrap_or(ImageShape::new(1, 1))
 }

@@ -12,6 +12,7 @@
 //! - [`classify`]: the linear L2-SVM on D features (representation learning).
 //! - [`features`]: the discriminator as a feature extractor (layers pooled to 4x4).
 //! - [`figures`]: the walk, arithmetic, turn and nearest-neighbour figures.
+//! - [`images`]: host image batches that carry their shape (`[n, c, s, s]` in `[-1, 1]`).
 //! - [`inside`]: guided backpropagation of D features; forgetting objects by dropping G maps.
 //! - [`metrics`]: sample quality: FID, KID, precision/recall, Inception Score, their feature
 //!   networks and the evaluation of a generator against real images.
@@ -28,6 +29,7 @@ pub mod device;
 pub mod error;
 pub mod features;
 pub mod figures;
+pub mod images;
 pub mod inside;
 pub mod interop;
 pub mod latent;

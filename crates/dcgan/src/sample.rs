@@ -2,22 +2,22 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::images::Images;
 use crate::latent;
-use crate::model::weights::NamedTensor;
 use crate::model::{Generator, ModelConfig};
 
-/// Images (`[n, c, s, s]` in [-1, 1]) for `z` (`[n, nz]`), in batches of at most `batch`.
+/// Images (in [-1, 1]) for `z` (`[n, nz]`), in batches of at most `batch`.
 /// `g` must be in inference mode (`valid()`), so a batch's composition never changes an image.
-pub fn generate(g: &Generator, z: &[f32], nz: usize, batch: usize, device: &Device) -> Vec<f32> {
+pub fn generate(g: &Generator, z: &[f32], nz: usize, batch: usize, device: &Device) -> Images {
     let n = z.len() / nz;
-    let mut out = Vec::new();
+    let mut out = Images::empty(g.image_shape());
     for start in (0..n).step_by(batch.max(1)) {
         let end = (start + batch.max(1)).min(n);
         let t = Tensor::<2>::from_data(
             TensorData::new(z[start * nz..end * nz].to_vec(), [end - start, nz]),
             device,
         );
-        out.extend(NamedTensor::from_tensor(g.forward(t)).values);
+        out.extend(&Images::from_tensor(g.forward(t)));
     }
     out
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use common::small_model;
+use dcgan::images::Images;
 use dcgan::inside::forget::{self, ObjectBox};
 use dcgan::inside::guided::{self, Rule};
 use dcgan::model::weights::{self, NamedTensor, list};
@@ -176,7 +177,8 @@ fn guided_differs_from_the_gradient_and_zeroes_negative_paths() {
     // but is still non-zero.
     let (c, side) = guided::layer_shape(&config, 2);
     let all: Vec<usize> = (0..c).collect();
-    let best = guided::strongest(&d, &config, &images, 2, &all, 1, &device);
+    let as_images = Images::new(images.clone(), config.image_shape()).unwrap();
+    let best = guided::strongest(&d, &as_images, 2, &all, 1, &device);
     let f = (0..c)
         .max_by(|&p, &q| best[p][0].value.total_cmp(&best[q][0].value))
         .unwrap();
@@ -195,7 +197,8 @@ fn strongest_responses_are_the_largest_maxima() {
     let config = small_model(32, 3, 8);
     let d = discriminator(&config, false, &device);
     let images = random(20 * 3 * 32 * 32, -1.0, 1.0, 6);
-    let top = guided::strongest(&d, &config, &images, 1, &[0, 5], 4, &device);
+    let as_images = Images::new(images.clone(), config.image_shape()).unwrap();
+    let top = guided::strongest(&d, &as_images, 1, &[0, 5], 4, &device);
     // By brute force over the activations.
     let x = Tensor::<4>::from_data(TensorData::new(images.clone(), [20, 3, 32, 32]), &device);
     let a = NamedTensor::from_tensor(guided::layer_activations(&d, x, 1));
@@ -314,7 +317,7 @@ fn dropping_maps_changes_only_what_they_feed() {
     // the 16x16 image is rows and columns 0-10: beyond it nothing changes, inside it does.
     let without = same(&PLANTED);
     let mut changed_inside = 0;
-    for (i, (a, b)) in original.iter().zip(&without).enumerate() {
+    for (i, (a, b)) in original.values().iter().zip(without.values()).enumerate() {
         let (y, x) = ((i / 16) % 16, i % 16);
         if y > 10 || x > 10 {
             assert_eq!(a, b, "pixel ({y}, {x}) of image {}", i / 256);

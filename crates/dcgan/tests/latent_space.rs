@@ -10,6 +10,7 @@ use burn::tensor::Device;
 use common::{config, small_model, train};
 use dcgan::data::{DataSource, Dataset, Split};
 use dcgan::figures;
+use dcgan::images::Image;
 use dcgan::latent::arithmetic::{Term, mean_z};
 use dcgan::latent::walk::Path;
 use dcgan::model::{Generator, ModelConfig};
@@ -55,8 +56,8 @@ fn generator(test: &str) -> Option<(Generator, &'static ModelConfig)> {
     Some((g, &t.model))
 }
 
-fn rms(a: &[f32], b: &[f32]) -> f64 {
-    exact_distance(a, b) / (a.len() as f64).sqrt()
+fn rms(a: Image<'_>, b: Image<'_>) -> f64 {
+    exact_distance(a.values, b.values) / (a.values.len() as f64).sqrt()
 }
 
 #[test]
@@ -65,13 +66,12 @@ fn consecutive_frames_of_a_walk_differ_less_than_its_endpoints() {
     else {
         return;
     };
-    let per = model.image_size * model.image_size;
     for path in [Path::Linear, Path::Spherical] {
         let walks =
             figures::walks(&g, model, &[vec![3, 17, 42, 99]], 8, path, &Device::flex()).unwrap();
         let w = &walks[0];
-        assert_eq!(w.frames, 3 * 8 + 1);
-        let frame = |f: usize| &w.images[f * per..(f + 1) * per];
+        assert_eq!(w.frames(), 3 * 8 + 1);
+        let frame = |f: usize| w.images.get(f);
         for seg in 0..3 {
             let ends = rms(frame(seg * 8), frame(seg * 8 + 8));
             let steps: Vec<f64> = (seg * 8..seg * 8 + 8)
@@ -87,7 +87,7 @@ fn consecutive_frames_of_a_walk_differ_less_than_its_endpoints() {
         }
         // The key frames are the seeds' own images, as `dcgan sample --seeds` draws them.
         let own = generate(&g, &z_for_seeds(&[17], model), model.nz, 1, &Device::flex());
-        assert!(rms(frame(8), &own) < 1e-6);
+        assert!(rms(frame(8), own.get(0)) < 1e-6);
     }
 }
 
@@ -97,7 +97,6 @@ fn arithmetic_with_identical_a_and_b_returns_g_of_mean_c() {
     else {
         return;
     };
-    let per = model.image_size * model.image_size;
     let terms = [
         Term::parse("--a", "+1,2,3").unwrap(),
         Term::parse("--b", "-1,2,3").unwrap(),
@@ -107,14 +106,15 @@ fn arithmetic_with_identical_a_and_b_returns_g_of_mean_c() {
     let c = mean_z(&[7, 8, 9], model.nz, model.latent);
     assert_eq!(r.y, c);
     let g_c = generate(&g, &c, model.nz, 1, &Device::flex());
-    assert!(rms(&r.results[..per], &g_c) < 1e-6);
+    let g_c = g_c.get(0);
+    assert!(rms(r.results.get(0), g_c) < 1e-6);
     // The neighbours are other images, near G(Y) but not equal to it.
     for k in 1..9 {
-        let d = rms(&r.results[k * per..(k + 1) * per], &g_c);
+        let d = rms(r.results.get(k), g_c);
         assert!(d > 1e-4 && d < 0.5, "neighbour {k}: {d}");
     }
     // In pixels, A - A + C is the mean of C's exemplar images.
-    assert!(rms(&r.pixel_result, &r.pixel_means[2]) < 1e-6);
+    assert!(rms(r.pixel_result.get(0), r.pixel_means.get(2)) < 1e-6);
 }
 
 #[test]
@@ -123,7 +123,6 @@ fn an_image_is_the_same_alone_twice_and_in_batches_of_any_size() {
     else {
         return;
     };
-    let per = model.image_size * model.image_size;
     let seeds: Vec<u64> = (0..70).collect();
     let z = z_for_seeds(&seeds, model);
     let alone = generate(&g, &z_for_seeds(&[5], model), model.nz, 1, &Device::flex());
@@ -133,13 +132,13 @@ fn an_image_is_the_same_alone_twice_and_in_batches_of_any_size() {
     let last = generate(&g, &z_for_seeds(&[66], model), model.nz, 1, &Device::flex());
     for batch in [3, 64] {
         let all = generate(&g, &z, model.nz, batch, &Device::flex());
-        let d = rms(&all[5 * per..6 * per], &alone);
+        let d = rms(all.get(5), alone.get(0));
         assert!(d < 1e-6, "batch {batch}: {d}");
-        let d = rms(&all[66 * per..67 * per], &last);
+        let d = rms(all.get(66), last.get(0));
         assert!(d < 1e-6, "batch {batch}: {d}");
     }
     // And different seeds do give different images.
-    assert!(rms(&alone, &last) > 0.01);
+    assert!(rms(alone.get(0), last.get(0)) > 0.01);
 }
 
 #[test]
@@ -158,7 +157,7 @@ fn nearest_neighbours_find_a_training_image_at_distance_zero() {
         return;
     };
     let mut queries = train_set.batch(&[123, 45_678]).unwrap();
-    queries.extend(generate(
+    queries.extend(&generate(
         &g,
         &z_for_seeds(&[0], model),
         model.nz,
@@ -201,7 +200,7 @@ fn nearest_neighbours_find_a_training_image_at_distance_zero() {
     let found = nearest::search_dataset(
         &train_set,
         &slice,
-        &queries[..32 * 32],
+        &queries.slice(0..1),
         Some((&d, model)),
         2,
         1000,
@@ -214,5 +213,6 @@ fn nearest_neighbours_find_a_training_image_at_distance_zero() {
     assert!(feat[0][1].distance > 0.0);
     // The brute-force distance in pixel space agrees with the search's.
     let row = train_set.batch(&[found.pixel[0][1].index]).unwrap();
-    assert!((exact_distance(&queries[..1024], &row) - found.pixel[0][1].distance).abs() < 1e-9);
+    let d = exact_distance(queries.get(0).values, row.get(0).values);
+    assert!((d - found.pixel[0][1].distance).abs() < 1e-9);
 }

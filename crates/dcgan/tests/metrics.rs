@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor, TensorData};
+use dcgan::images::{ImageShape, Images};
 use dcgan::metrics::network::inception::{self, InceptionV3};
 use dcgan::metrics::stats_file::{StatsMeta, read_npz, write_npz};
 use dcgan::metrics::{
@@ -268,12 +269,14 @@ fn inception_equals_pytorch_fids_network() {
         opened.name()
     );
     assert_eq!(opened.dim(), 2048);
-    let (feat, _) = opened.extract(&images, 3, 32, 2, &device);
+    let batch = Images::new(images.clone(), ImageShape::new(3, 32)).unwrap();
+    let (feat, _) = opened.extract(&batch, 2, &device);
     assert_close(&feat.values, &f["pool3"].1, 1e-4, "pool3 through open()");
     let gray: Vec<f32> = images[..32 * 32].to_vec();
-    let rgb = gray.repeat(3);
-    let (g1, _) = opened.extract(&gray, 1, 32, 1, &device);
-    let (g3, _) = opened.extract(&rgb, 3, 32, 1, &device);
+    let rgb = Images::new(gray.repeat(3), ImageShape::new(3, 32)).unwrap();
+    let gray = Images::new(gray, ImageShape::new(1, 32)).unwrap();
+    let (g1, _) = opened.extract(&gray, 1, &device);
+    let (g3, _) = opened.extract(&rgb, 1, &device);
     assert_eq!(g1.values, g3.values);
 }
 

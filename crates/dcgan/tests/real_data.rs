@@ -20,12 +20,11 @@ fn improvement(source: DataSource, channels: usize, iterations: u64) -> (f64, f6
     let tmp = tempfile::tempdir().unwrap();
     let model = small_model(32, channels, 16);
     let cfg = config(model.clone(), source.clone(), 64, iterations);
-    let per = channels * 32 * 32;
-    let real = stats(&real_images(&source, &model, 1024), per);
-    let before = stats(
-        &samples(&Gan::new(&cfg, &Device::flex()).generator(), &model),
-        per,
-    );
+    let real = stats(&real_images(&source, &model, 1024));
+    let before = stats(&samples(
+        &Gan::new(&cfg, &Device::flex()).generator(),
+        &model,
+    ));
 
     let run = RunDir::new(tmp.path().join("run"));
     let (summary, rec) = train(&run, &cfg, Start::New { force: false });
@@ -48,7 +47,7 @@ fn improvement(source: DataSource, channels: usize, iterations: u64) -> (f64, f6
     assert!(d_x > d_g + 0.1, "D(x) {d_x} vs D(G(z)) {d_g}");
 
     let (g, _) = checkpoint::load_generator(&summary.checkpoint, &Device::flex()).unwrap();
-    let after = stats(&samples(&g, &model), per);
+    let after = stats(&samples(&g, &model));
     (
         before.pixel_distance(&real),
         after.pixel_distance(&real),

@@ -62,10 +62,7 @@ pub fn visualize(args: VisualizeArgs) -> Result<()> {
                 images: &images,
                 maps: &v.maps,
             };
-            (
-                v.title.clone(),
-                figures::guided_figure(&panel, &model, zoom),
-            )
+            (v.title.clone(), figures::guided_figure(&panel, zoom))
         })
         .collect();
     figures::side_by_side(&panels).save(&args.out)?;
@@ -88,8 +85,7 @@ pub fn forget(args: ForgetArgs) -> Result<()> {
     let boxes = forget::read_boxes(&args.boxes, model.image_size)?;
     let f = forget::run(&g, &model, layer, &boxes, &seeds, args.l2, &device);
     let zoom = args.figure.zoom.unwrap_or(default_zoom(model.image_size));
-    figures::forget_figure(&seeds, &f.before, &f.after, f.dropped.len(), &model, zoom)
-        .save(&args.out)?;
+    figures::forget_figure(&seeds, &f.before, &f.after, f.dropped.len(), zoom).save(&args.out)?;
     println!(
         "layer {layer}: {} positions inside {} boxes, {} outside; regression accuracy {:.1}%",
         f.positives,

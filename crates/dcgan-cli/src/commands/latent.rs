@@ -56,16 +56,16 @@ pub fn interpolate(args: InterpolateArgs) -> Result<()> {
     let walks = figures::walks(&g, &model, &seed_lists, args.steps, path, &device)?;
     let zoom = args.figure.zoom.unwrap_or(default_zoom(model.image_size));
     if let Some(out) = &args.out {
-        figures::walk_figure(&walks, &model, zoom).save(out)?;
+        figures::walk_figure(&walks, zoom).save(out)?;
         println!(
             "wrote {} walk(s) of {} frames to {}",
             walks.len(),
-            walks[0].frames,
+            walks[0].frames(),
             out.display()
         );
     }
     if let Some(gif) = &args.gif {
-        let frames = figures::walk_frames(&walks, &model, zoom);
+        let frames = figures::walk_frames(&walks, zoom);
         save_gif(gif, &frames, args.frame_ms)?;
         println!("wrote {} frames to {}", frames.len(), gif.display());
     }
@@ -106,7 +106,7 @@ pub fn arithmetic(args: ArithmeticArgs) -> Result<()> {
         &device,
     );
     let zoom = args.figure.zoom.unwrap_or(default_zoom(model.image_size));
-    figures::arithmetic_figure(&result, &model, zoom).save(&args.out)?;
+    figures::arithmetic_figure(&result, zoom).save(&args.out)?;
     let expr: Vec<String> = terms
         .iter()
         .map(|t| {

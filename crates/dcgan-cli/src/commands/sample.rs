@@ -35,7 +35,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
     };
     let images = generate(&g, &z, m.nz, BATCH, &device);
     if let Some(out) = &args.out {
-        dcgan::render::save_grid(out, &images, m.channels, m.image_size, args.columns)?;
+        dcgan::render::save_grid(out, &images, args.columns)?;
         println!("wrote {} images to {}", names.len(), out.display());
     }
     if let Some(sheet) = &args.sheet {
@@ -48,8 +48,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
             .columns
             .unwrap_or_else(|| (labels.len() as f64).sqrt().ceil() as usize);
         let zoom = args.zoom.unwrap_or(default_zoom(m.image_size));
-        let (canvas, entries) =
-            contact_sheet(&images, &labels, m.channels, m.image_size, columns, zoom);
+        let (canvas, entries) = contact_sheet(&images, &labels, columns, zoom);
         canvas.save(sheet)?;
         let index = sheet.with_extension("json");
         let json = serde_json::json!({
@@ -65,10 +64,8 @@ pub fn run(args: SampleArgs) -> Result<()> {
         );
     }
     if let Some(dir) = &args.out_dir {
-        let per = m.channels * m.image_size * m.image_size;
-        for (k, name) in names.iter().enumerate() {
-            let img = &images[k * per..(k + 1) * per];
-            dcgan::render::save_image(&dir.join(name), img, m.channels, m.image_size)?;
+        for (img, name) in images.iter().zip(&names) {
+            dcgan::render::save_image(&dir.join(name), img)?;
         }
         println!("wrote {} images to {}", names.len(), dir.display());
     }

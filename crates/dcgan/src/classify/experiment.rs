@@ -15,6 +15,7 @@ use super::supervised::{self, SupervisedConfig};
 use super::svm::accuracy;
 use super::{dataset_features, labelled_features, reestimate_on};
 use crate::data::{DataSource, Dataset, Split};
+use crate::images::Images;
 use crate::model::weights::{self, NamedTensor, Tensors};
 use crate::model::{Discriminator, ModelConfig};
 use crate::train::{TrainConfig, checkpoint};
@@ -89,7 +90,7 @@ pub fn export_features(
         let train = Dataset::open(source, Split::Train, model.image_size, Some(model.channels))?;
         let idx = spaced(train.len(), Some(REESTIMATE_IMAGES));
         progress("batch-norm statistics", 0, idx.len());
-        reestimate_on(net, &model, &train, &idx, device)?
+        reestimate_on(net, &train, &idx, device)?
     };
     let all: Vec<usize> = (0..data.len()).collect();
     let dim = crate::features::feature_dimension(&model);
@@ -304,7 +305,7 @@ pub fn run(e: &Experiment, device: &Device, progress: Progress<'_>) -> Result<Re
         let net = if e.d.keep_batch_norm {
             net
         } else {
-            reestimate_on(net, &model, &train, &train_idx, device)?
+            reestimate_on(net, &train, &train_idx, device)?
         };
         let mut features = |data: &Dataset, idx: &[usize]| -> Result<Labelled> {
             labelled_features(&net, &model, data, idx, device, |done, total| {
@@ -380,20 +381,14 @@ fn supervised_baseline(
 ) -> Result<SupervisedResult> {
     let plan = plan(train_labels, classes, protocol)?;
     let started = Instant::now();
-    let pick = |rows: &[usize]| -> Result<(Vec<f32>, Vec<u16>)> {
+    let pick = |rows: &[usize]| -> Result<(Images, Vec<u16>)> {
         let idx: Vec<usize> = rows.iter().map(|&i| train_idx[i]).collect();
-        let p = train.pixels(&idx)?;
-        Ok((
-            crate::data::to_unit_range(&p.bytes),
-            p.labels.unwrap_or_default(),
-        ))
+        let (images, labels) = train.labelled(&idx)?;
+        Ok((images, labels.unwrap_or_default()))
     };
     let (val_x, val_y) = pick(&plan.validation)?;
-    let test_p = test.pixels(test_idx)?;
-    let (test_x, test_y) = (
-        crate::data::to_unit_range(&test_p.bytes),
-        test_p.labels.unwrap_or_default(),
-    );
+    let (test_x, test_y) = test.labelled(test_idx)?;
+    let test_y = test_y.unwrap_or_default();
     let mut accuracies = Vec::new();
     let mut best_epochs = Vec::new();
     for (k, draw) in plan.draws.iter().enumerate() {
@@ -404,7 +399,7 @@ fn supervised_baseline(
             ..SupervisedConfig::default()
         };
         let c = supervised::train(model, classes, &x, &y, &val_x, &val_y, &config, device);
-        accuracies.push(accuracy(&c.predict(&test_x, model, device), &test_y));
+        accuracies.push(accuracy(&c.predict(&test_x, device), &test_y));
         best_epochs.push(c.epoch);
     }
     let (mean, spread) = mean_and_spread(&accuracies);

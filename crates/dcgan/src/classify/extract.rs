@@ -27,10 +27,9 @@ pub fn dataset_features(
     let mut labels: Option<Vec<u16>> = data.classes.as_ref().map(|_| Vec::new());
     let mut done = 0;
     for part in indices.chunks(CHUNK) {
-        let pixels = data.pixels(part)?;
-        let images = crate::data::to_unit_range(&pixels.bytes);
+        let (images, part_labels) = data.labelled(part)?;
         values.extend(features::extract_host(d, &images, model, BATCH, device));
-        match (labels.as_mut(), pixels.labels) {
+        match (labels.as_mut(), part_labels) {
             (Some(l), Some(new)) => l.extend(new),
             _ => labels = None,
         }
@@ -71,13 +70,12 @@ pub fn labelled_features(
 /// ([`features::reestimate_batch_norm`]), in batches of 256.
 pub fn reestimate_on(
     d: Discriminator,
-    model: &ModelConfig,
     data: &Dataset,
     indices: &[usize],
     device: &Device,
 ) -> Result<Discriminator> {
     let chunks: Vec<&[usize]> = indices.chunks(BATCH).collect();
-    features::reestimate_batch_norm(d, model, device, |k| {
+    features::reestimate_batch_norm(d, device, |k| {
         chunks.get(k).map(|c| data.batch(c)).transpose()
     })
 }

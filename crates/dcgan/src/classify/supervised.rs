@@ -12,6 +12,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::svm::accuracy;
+use crate::images::Images;
 use crate::model::weights::{self, NamedTensor};
 use crate::model::{Discriminator, ModelConfig};
 use crate::train::{Adam, AdamConfig, cross_entropy};
@@ -58,14 +59,13 @@ fn logits(net: &Discriminator, images: Tensor<4>, classes: usize) -> Tensor<2> {
 }
 
 impl Classifier {
-    /// The class of largest logit for each image (`[n, c, s, s]` host data in `[-1, 1]`).
-    pub fn predict(&self, images: &[f32], model: &ModelConfig, device: &Device) -> Vec<u16> {
-        let per = model.image_len();
-        let mut out = Vec::with_capacity(images.len() / per);
-        for chunk in images.chunks(256 * per) {
+    /// The class of largest logit for each image.
+    pub fn predict(&self, images: &Images, device: &Device) -> Vec<u16> {
+        let mut out = Vec::with_capacity(images.len());
+        for chunk in images.chunks(256) {
             let l = NamedTensor::from_tensor(logits(
                 &self.net,
-                model.image_tensor(chunk.to_vec(), device),
+                chunk.into_tensor(device),
                 self.classes,
             ));
             out.extend(l.values.chunks(self.classes).map(|row| {
@@ -83,9 +83,9 @@ impl Classifier {
 pub fn train(
     model: &ModelConfig,
     classes: usize,
-    images: &[f32],
+    images: &Images,
     labels: &[u16],
-    val_images: &[f32],
+    val_images: &Images,
     val_labels: &[u16],
     config: &SupervisedConfig,
     device: &Device,
@@ -96,7 +96,6 @@ pub fn train(
     net.output = Conv2d::new([width, classes], 4, 1, 0, false, &ad);
     let mut net = weights::initialize(net, config.seed);
     let mut adam = Adam::new(config.adam);
-    let per = model.image_len();
     let n = labels.len();
     let mut order: Vec<usize> = (0..n).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -107,12 +106,9 @@ pub fn train(
             if batch.len() < 2 {
                 continue; // batch norm needs two examples
             }
-            let x: Vec<f32> = batch
-                .iter()
-                .flat_map(|&i| images[i * per..(i + 1) * per].iter().copied())
-                .collect();
+            let x = images.select(batch).into_tensor(&ad);
             let targets: Vec<u16> = batch.iter().map(|&i| labels[i]).collect();
-            let loss = cross_entropy(logits(&net, model.image_tensor(x, &ad), classes), &targets);
+            let loss = cross_entropy(logits(&net, x, classes), &targets);
             let grads = GradientsParams::from_grads(loss.backward(), &net);
             net = adam.step(net, grads);
         }
@@ -122,7 +118,7 @@ pub fn train(
             epoch,
             validation_accuracy: 0.0,
         };
-        let acc = accuracy(&candidate.predict(val_images, model, device), val_labels);
+        let acc = accuracy(&candidate.predict(val_images, device), val_labels);
         if best.as_ref().is_none_or(|b| acc > b.validation_accuracy) {
             best = Some(Classifier {
                 validation_accuracy: acc,
@@ -154,9 +150,9 @@ mod tests {
         let train_set = Dataset::open(&DataSource::Builtin, Split::Train, 16, Some(3)).unwrap();
         let idx: Vec<usize> = (0..600).collect();
         let p = train_set.pixels(&idx).unwrap();
-        let x = crate::data::to_unit_range(&p.bytes);
+        let x = Images::new(crate::data::to_unit_range(&p.bytes), train_set.shape()).unwrap();
         let y = p.labels.unwrap();
-        let per = 3 * 16 * 16;
+        let (fit, held) = (x.slice(0..400), x.slice(400..600));
         let config = SupervisedConfig {
             epochs: 60,
             ..SupervisedConfig::default()
@@ -164,9 +160,9 @@ mod tests {
         let c = train(
             &model,
             4,
-            &x[..400 * per],
+            &fit,
             &y[..400],
-            &x[400 * per..],
+            &held,
             &y[400..],
             &config,
             &device,
@@ -174,7 +170,7 @@ mod tests {
         assert!((1..=60).contains(&c.epoch));
         // Four shapes: chance is 25%; this run peaks near 65% (epoch 54-56 of 60), 20 epochs
         // reach only 50%.
-        let acc = accuracy(&c.predict(&x[400 * per..], &model, &device), &y[400..]);
+        let acc = accuracy(&c.predict(&held, &device), &y[400..]);
         assert_eq!(acc, c.validation_accuracy);
         assert!(acc > 0.55, "{acc}");
     }

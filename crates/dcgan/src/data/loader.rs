@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 use rand::seq::SliceRandom;
 
 use super::Dataset;
+use crate::images::Images;
 use crate::{Error, Result};
 
 /// One batch of images in `[-1, 1]`.
@@ -20,8 +21,8 @@ use crate::{Error, Result};
 pub struct Batch {
     /// The iteration this batch belongs to.
     pub iteration: u64,
-    /// `[batch, c, s, s]` row-major.
-    pub images: Vec<f32>,
+    /// The images.
+    pub images: Images,
     /// The images' classes, when the source has labels.
     pub labels: Option<Vec<u16>>,
 }
@@ -74,10 +75,10 @@ impl Loader {
                     }
                     let order = &cached.as_ref().expect("set above").1;
                     let indices = &order[k * batch_size..(k + 1) * batch_size];
-                    let batch = dataset.pixels(indices).map(|p| Batch {
+                    let batch = dataset.labelled(indices).map(|(images, labels)| Batch {
                         iteration,
-                        images: super::to_unit_range(&p.bytes),
-                        labels: p.labels,
+                        images,
+                        labels,
                     });
                     let failed = batch.is_err();
                     if tx.send(batch).is_err() || failed {
@@ -118,14 +119,14 @@ mod tests {
     fn resuming_mid_run_yields_the_same_batches() {
         let ds = Arc::new(Dataset::open(&DataSource::Builtin, Split::Test, 8, Some(1)).unwrap());
         // 1024 images / 100 = 10 batches per epoch; iterations 0..25 cross two epochs.
-        let all: Vec<Vec<f32>> = {
+        let all: Vec<Images> = {
             let mut l = Loader::start(ds.clone(), 100, 5, 0, 25, 2).unwrap();
             std::iter::from_fn(|| l.next_batch())
                 .map(|b| b.unwrap().images)
                 .collect()
         };
         assert_eq!(all.len(), 25);
-        let tail: Vec<Vec<f32>> = {
+        let tail: Vec<Images> = {
             let mut l = Loader::start(ds.clone(), 100, 5, 13, 25, 2).unwrap();
             std::iter::from_fn(|| l.next_batch())
                 .map(|b| b.unwrap().images)

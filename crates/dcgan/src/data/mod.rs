@@ -122,9 +122,14 @@ impl Dataset {
         self.len() == 0
     }
 
+    /// The shape of its images (as the model sees them, after the transform).
+    pub fn shape(&self) -> crate::images::ImageShape {
+        crate::images::ImageShape::new(self.channels, self.size)
+    }
+
     /// Bytes per image.
     pub fn image_len(&self) -> usize {
-        self.channels * self.size * self.size
+        self.shape().numel()
     }
 
     /// The images at `indices` (decoding files in parallel), as bytes and labels.
@@ -191,8 +196,15 @@ impl Dataset {
         Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
     }
 
-    /// The images at `indices` in `[-1, 1]`, `[b, c, s, s]` row-major.
-    pub fn batch(&self, indices: &[usize]) -> Result<Vec<f32>> {
-        Ok(to_unit_range(&self.pixels(indices)?.bytes))
+    /// The images at `indices` in `[-1, 1]`.
+    pub fn batch(&self, indices: &[usize]) -> Result<crate::images::Images> {
+        Ok(self.labelled(indices)?.0)
+    }
+
+    /// The images at `indices` in `[-1, 1]`, with their classes when the source has labels.
+    pub fn labelled(&self, indices: &[usize]) -> Result<(crate::images::Images, Option<Vec<u16>>)> {
+        let p = self.pixels(indices)?;
+        let images = crate::images::Images::new(to_unit_range(&p.bytes), self.shape())?;
+        Ok((images, p.labels))
     }
 }

@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::images::Images;
 use crate::latent::from_seed;
 use crate::model::weights::NamedTensor;
 use crate::model::{Generator, ModelConfig};
@@ -271,7 +272,7 @@ pub fn generate_without(
     channels: usize,
     dropped: &[usize],
     device: &Device,
-) -> Vec<f32> {
+) -> Images {
     let mut keep = vec![1.0f32; channels];
     for &m in dropped {
         keep[m] = 0.0;
@@ -279,7 +280,7 @@ pub fn generate_without(
     let n = z.len() / model.nz;
     let zt = Tensor::<2>::from_data(TensorData::new(z.to_vec(), [n, model.nz]), device);
     let keep = Tensor::<1>::from_data(TensorData::new(keep, [channels]), device);
-    NamedTensor::from_tensor(g.forward_masked(zt, layer, keep)).values
+    Images::from_tensor(g.forward_masked(zt, layer, keep))
 }
 
 /// The paper's forgetting experiment end to end (section 6.3.1), as `dcgan forget` runs it.
@@ -296,10 +297,10 @@ pub struct Forgetting {
     pub accuracy: f64,
     /// The maps dropped (positive weight).
     pub dropped: Vec<usize>,
-    /// The shown seeds' images as G draws them, `[n, c, s, s]` in `[-1, 1]`.
-    pub before: Vec<f32>,
+    /// The shown seeds' images as G draws them.
+    pub before: Images,
     /// The same z with `dropped` zeroed.
-    pub after: Vec<f32>,
+    pub after: Images,
 }
 
 /// Fits the logistic regression on G's block-`layer` activations inside and outside `boxes`

@@ -13,6 +13,7 @@ use burn::tensor::ops::ConvTransposeOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 use dcgan_kernels::conv_transpose2d;
 
+use crate::images::Images;
 use crate::model::LEAKY_SLOPE;
 use crate::model::weights::NamedTensor;
 use crate::model::{Discriminator, ModelConfig};
@@ -152,25 +153,21 @@ pub struct Response {
     pub x: usize,
 }
 
-/// For each of `features` (channels of D's layer `layer`), the `top` images of `images`
-/// (`[n, c, s, s]` host data in `[-1, 1]`) whose maximum response is strongest, strongest first.
+/// For each of `features` (channels of D's layer `layer`), the `top` images of `images` whose
+/// maximum response is strongest, strongest first.
 pub fn strongest(
     d: &Discriminator,
-    config: &ModelConfig,
-    images: &[f32],
+    images: &Images,
     layer: usize,
     features: &[usize],
     top: usize,
     device: &Device,
 ) -> Vec<Vec<Response>> {
     const BATCH: usize = 128;
-    let per = config.image_len();
-    let n = images.len() / per;
     let mut best: Vec<Vec<Response>> = vec![Vec::new(); features.len()];
-    for start in (0..n).step_by(BATCH) {
-        let end = (start + BATCH).min(n);
-        let x = config.image_tensor(images[start * per..end * per].to_vec(), device);
-        let a = NamedTensor::from_tensor(layer_activations(d, x, layer));
+    for (k, chunk) in images.chunks(BATCH).enumerate() {
+        let (start, end) = (k * BATCH, k * BATCH + chunk.len());
+        let a = NamedTensor::from_tensor(layer_activations(d, chunk.into_tensor(device), layer));
         let (c, side) = (a.shape[1], a.shape[2]);
         for (fi, &f) in features.iter().enumerate() {
             for b in 0..end - start {
@@ -201,17 +198,17 @@ pub struct Visualised {
     /// Per feature, its strongest responses, strongest first.
     pub responses: Vec<Vec<Response>>,
     /// Per feature, the guided-backpropagation maps of those images, each normalised.
-    pub maps: Vec<Vec<f32>>,
+    pub maps: Vec<Images>,
 }
 
 /// The figure's data, as `dcgan visualize` shows it: `features` of D's layer `layer` on
-/// `images` (`[n, c, s, s]` host data in `[-1, 1]`), for `d` and for a randomly initialised D of
-/// the same architecture (seed `random_seed`), the `top` strongest images of each.
+/// `images`, for `d` and for a randomly initialised D of the same architecture (seed
+/// `random_seed`), the `top` strongest images of each.
 #[allow(clippy::too_many_arguments)]
 pub fn trained_and_random(
     d: &Discriminator,
     config: &ModelConfig,
-    images: &[f32],
+    images: &Images,
     layer: usize,
     features: &[usize],
     top: usize,
@@ -219,19 +216,24 @@ pub fn trained_and_random(
     device: &Device,
 ) -> Vec<Visualised> {
     let random = crate::model::weights::initialize(Discriminator::new(config, device), random_seed);
-    let per = config.image_len();
     [("trained D", d), ("random D", &random)]
         .into_iter()
         .map(|(title, net)| {
-            let responses = strongest(net, config, images, layer, features, top, device);
+            let responses = strongest(net, images, layer, features, top, device);
             let maps = features
                 .iter()
                 .zip(&responses)
                 .map(|(&f, r)| {
-                    normalise(
-                        &maps(net, config, images, layer, f, r, Rule::Guided, device),
-                        per,
-                    )
+                    normalise(&maps(
+                        net,
+                        config,
+                        images,
+                        layer,
+                        f,
+                        r,
+                        Rule::Guided,
+                        device,
+                    ))
                 })
                 .collect();
             Visualised {
@@ -249,37 +251,36 @@ pub fn layer_shape(config: &ModelConfig, layer: usize) -> (usize, usize) {
 }
 
 /// The guided-backpropagation maps of the given responses (one image each, of `images`), each
-/// for the unit where its feature was strongest: `[responses.len(), c, s, s]` host data.
+/// for the unit where its feature was strongest: one map per response, in the images' shape.
 #[allow(clippy::too_many_arguments)]
 pub fn maps(
     d: &Discriminator,
     config: &ModelConfig,
-    images: &[f32],
+    images: &Images,
     layer: usize,
     feature: usize,
     responses: &[Response],
     rule: Rule,
     device: &Device,
-) -> Vec<f32> {
-    let per = config.image_len();
-    let chosen: Vec<f32> = responses
-        .iter()
-        .flat_map(|r| images[r.image * per..(r.image + 1) * per].iter().copied())
-        .collect();
-    let x = config.image_tensor(chosen, device);
+) -> Images {
+    let chosen: Vec<usize> = responses.iter().map(|r| r.image).collect();
+    let x = images.select(&chosen).into_tensor(device);
     let (c, side) = layer_shape(config, layer);
     let units: Vec<(usize, usize, usize)> = responses.iter().map(|r| (feature, r.y, r.x)).collect();
     let grad = unit_gradient(&units, c, side, device);
-    NamedTensor::from_tensor(backprop(d, x, layer, grad, rule)).values
+    Images::from_tensor(backprop(d, x, layer, grad, rule))
 }
 
-/// Scales each map of `maps` (`[n, per]`) to `[-1, 1]` by its largest magnitude, so that zero is
-/// mid-grey in a picture.
-pub fn normalise(maps: &[f32], per: usize) -> Vec<f32> {
-    maps.chunks(per)
+/// Scales each map to `[-1, 1]` by its largest magnitude, so that zero is mid-grey in a picture.
+pub fn normalise(maps: &Images) -> Images {
+    let scaled = maps
+        .iter()
         .flat_map(|m| {
-            let max = m.iter().fold(0.0f32, |a, v| a.max(v.abs()));
-            m.iter().map(move |v| if max > 0.0 { v / max } else { 0.0 })
+            let max = m.values.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+            m.values
+                .iter()
+                .map(move |v| if max > 0.0 { v / max } else { 0.0 })
         })
-        .collect()
+        .collect();
+    Images::new(scaled, maps.shape()).expect("the maps' own shape")
 }

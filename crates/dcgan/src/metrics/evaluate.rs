@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -19,6 +19,7 @@ use super::{
     frechet_distance, inception_score, kernel_inception_distance, precision_recall,
 };
 use crate::data::{DataSource, Dataset, Split, permutation};
+use crate::images::Images;
 use crate::model::weights::{self, NamedTensor, Tensors};
 use crate::model::{Generator, ModelConfig};
 use crate::{Error, Result, render, sample};
@@ -213,15 +214,10 @@ fn features_of_batches(
     Ok((FeatureSet::new(dim, f), FeatureSet::new(classes, l)))
 }
 
-/// Host images `[n, channels, size, size]` as a tensor.
-fn images_tensor(images: Vec<f32>, channels: usize, size: usize, device: &Device) -> Tensor<4> {
-    let n = images.len() / (channels * size * size);
-    Tensor::from_data(TensorData::new(images, [n, channels, size, size]), device)
-}
-
 /// Rounds images in `[-1, 1]` to the 8-bit values a PNG of them holds, back in `[-1, 1]`.
-pub fn quantise(images: &[f32]) -> Vec<f32> {
-    crate::data::to_unit_range(&render::to_bytes(images))
+pub fn quantise(images: &Images) -> Images {
+    let values = crate::data::to_unit_range(&render::to_bytes(images.values()));
+    Images::new(values, images.shape()).expect("the same number of values")
 }
 
 /// Features of `n` samples of `g` (seeds `first_seed..first_seed + n`), G in inference mode.
@@ -249,12 +245,7 @@ pub fn generator_side(
             let seeds: Vec<u64> = (first_seed + start..first_seed + end).collect();
             let z = sample::z_for_seeds(&seeds, model);
             let images = quantise(&sample::generate(g, &z, model.nz, batch, device));
-            Ok(Some(images_tensor(
-                images,
-                model.channels,
-                model.image_size,
-                device,
-            )))
+            Ok(Some(images.into_tensor(device)))
         },
         n,
         "generated",
@@ -367,13 +358,7 @@ fn images_side(
                 Some(p) => p,
                 None => return Ok(None),
             };
-            let images = crate::data::to_unit_range(&dataset.pixels(part)?.bytes);
-            Ok(Some(images_tensor(
-                images,
-                real.channels,
-                real.size,
-                device,
-            )))
+            Ok(Some(dataset.batch(part)?.into_tensor(device)))
         },
         indices.len(),
         "real",

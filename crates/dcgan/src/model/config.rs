@@ -76,25 +76,9 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
-    /// Values of one image, `channels * image_size * image_size`: the stride of a batch of
-    /// images held on the host as `[n, c, s, s]` row-major.
-    pub fn image_len(&self) -> usize {
-        self.channels * self.image_size * self.image_size
-    }
-
-    /// Host images (`[n, channels, image_size, image_size]` row-major, values in `[-1, 1]`) as
-    /// a tensor on `device`.
-    pub fn image_tensor(
-        &self,
-        images: Vec<f32>,
-        device: &burn::tensor::Device,
-    ) -> burn::tensor::Tensor<4> {
-        let s = self.image_size;
-        let n = images.len() / self.image_len();
-        burn::tensor::Tensor::from_data(
-            burn::tensor::TensorData::new(images, [n, self.channels, s, s]),
-            device,
-        )
+    /// The shape of the images the model makes and judges.
+    pub fn image_shape(&self) -> crate::images::ImageShape {
+        crate::images::ImageShape::new(self.channels, self.image_size)
     }
 
     /// Checks every field, naming the offending setting.

@@ -72,6 +72,13 @@ impl Generator {
         Self { blocks, output }
     }
 
+    /// The shape of the images it makes: the output layer's channels, at 4 pixels doubled by
+    /// each strided block.
+    pub fn image_shape(&self) -> crate::images::ImageShape {
+        let [_, channels, _, _] = self.output.weight.dims();
+        crate::images::ImageShape::new(channels, 4 << self.blocks.len())
+    }
+
     /// Generates images in [-1, 1].
     ///
     /// # Shapes

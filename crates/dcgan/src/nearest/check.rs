@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{DistanceSummary, Neighbour, reference, search_dataset};
 use crate::data::{DataSource, Dataset};
 use crate::figures::{Neighbours, nearest_figure};
+use crate::images::Images;
 use crate::model::ModelConfig;
 use crate::render::Canvas;
 use crate::sample::{generate, z_for_seeds};
@@ -86,9 +87,9 @@ pub struct Report {
     pub seconds: f64,
     /// `pixels` and (unless pixels only) `features`.
     pub spaces: BTreeMap<String, Space>,
-    /// The samples, `[n, c, s, s]` in `[-1, 1]`.
+    /// The samples.
     #[serde(skip)]
-    pub samples: Vec<f32>,
+    pub samples: Images,
     /// The model that made them.
     #[serde(skip)]
     pub model: ModelConfig,
@@ -126,8 +127,7 @@ impl Report {
     /// distances, at `zoom`.
     pub fn figure(&self, show: usize, zoom: u32) -> Result<Canvas> {
         let show = show.min(self.sample_seeds.len());
-        let per = self.model.image_len();
-        let fetch = |space: &Space| -> Result<Vec<Vec<f32>>> {
+        let fetch = |space: &Space| -> Result<Vec<Images>> {
             space.sample_neighbours[..show]
                 .iter()
                 .map(|l| {
@@ -145,7 +145,7 @@ impl Report {
             .map(u64::to_string)
             .collect();
         Ok(nearest_figure(
-            &self.samples[..show * per],
+            &self.samples.slice(0..show),
             &labels,
             Neighbours {
                 found: &pixels.sample_neighbours[..show],
@@ -157,7 +157,6 @@ impl Report {
                     found: &f.sample_neighbours[..show],
                     images,
                 }),
-            &self.model,
             zoom,
         ))
     }
@@ -186,10 +185,9 @@ pub fn run(c: &Check, device: &Device, progress: Progress<'_>) -> Result<Report>
     progress("sampling", 0, c.n);
     let samples = generate(&g, &z_for_seeds(&seeds, &model), model.nz, 64, device);
     // Samples and held-out images are searched in one pass.
-    let per = reference.train.image_len();
-    let n_held = reference.held_out.len() / per;
+    let n_held = reference.held_out.len();
     let mut queries = samples.clone();
-    queries.extend_from_slice(&reference.held_out);
+    queries.extend(&reference.held_out);
     let started = Instant::now();
     let found = search_dataset(
         &reference.train,

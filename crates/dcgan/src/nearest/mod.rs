@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::data::{DataSource, Dataset, Split};
+use crate::images::Images;
 use crate::model::{Discriminator, ModelConfig};
 use crate::{Error, Result, features};
 
@@ -208,8 +209,8 @@ pub struct Reference {
     pub train: Dataset,
     /// Indices of `train` to search (all of it, less any held-out images).
     pub search: Vec<usize>,
-    /// Held-out real images, `[n, c, s, s]` in `[-1, 1]`.
-    pub held_out: Vec<f32>,
+    /// Held-out real images.
+    pub held_out: Images,
     /// Where they came from, in words.
     pub held_out_from: String,
 }
@@ -270,14 +271,13 @@ pub struct Found {
     pub feature: Option<Vec<Vec<Neighbour>>>,
 }
 
-/// Searches `indices` of `dataset` for the `k` nearest neighbours of each query image
-/// (`[q, c, s, s]` in `[-1, 1]`), `chunk` training images at a time; `progress(done, total)` is
-/// called after each chunk.
+/// Searches `indices` of `dataset` for the `k` nearest neighbours of each query image, `chunk`
+/// training images at a time; `progress(done, total)` is called after each chunk.
 #[allow(clippy::too_many_arguments)]
 pub fn search_dataset(
     dataset: &Dataset,
     indices: &[usize],
-    queries: &[f32],
+    queries: &Images,
     d: Option<(&Discriminator, &ModelConfig)>,
     k: usize,
     chunk: usize,
@@ -286,15 +286,14 @@ pub fn search_dataset(
 ) -> Result<Found> {
     /// Images per forward pass of D.
     const D_BATCH: usize = 256;
-    let dim = dataset.image_len();
-    let mut pixel = Knn::new(queries, dim, k, device);
+    let mut pixel = Knn::new(queries.values(), queries.shape().numel(), k, device);
     let mut feature = d.map(|(d, m)| {
         let f = features::extract_host(d, queries, m, D_BATCH, device);
         Knn::new(&f, features::feature_dimension(m), k, device)
     });
     for (done, part) in indices.chunks(chunk.max(1)).enumerate() {
         let images = dataset.batch(part)?;
-        pixel.add(&images, part);
+        pixel.add(images.values(), part);
         if let (Some(knn), Some((d, m))) = (feature.as_mut(), d) {
             let f = features::extract_host(d, &images, m, D_BATCH, device);
             knn.add(&f, part);

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use image::{Rgb, RgbImage};
 
+use super::grid::to_byte;
 use super::text::{CHAR_W, draw_text};
+use crate::images::Image;
 use crate::{Error, Result};
 
 /// Height of one line of text, in pixels.
@@ -36,19 +38,10 @@ impl Canvas {
         }
     }
 
-    /// Draws one image (`[channels, size, size]`, values in `[-1, 1]`) with its top-left corner at
-    /// (`x`, `y`), each pixel as a `zoom` x `zoom` block. Parts outside the canvas are skipped.
-    pub fn tile(
-        &mut self,
-        x: u32,
-        y: u32,
-        pixels: &[f32],
-        channels: usize,
-        size: usize,
-        zoom: u32,
-    ) {
-        let plane = size * size;
-        let to_u8 = |v: f32| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8;
+    /// Draws one image with its top-left corner at (`x`, `y`), each pixel as a `zoom` x `zoom`
+    /// block. Parts outside the canvas are skipped.
+    pub fn tile(&mut self, x: u32, y: u32, image: Image<'_>, zoom: u32) {
+        let size = image.shape.size;
         let (w, h) = self.image.dimensions();
         for py in 0..size * zoom as usize {
             for px in 0..size * zoom as usize {
@@ -56,8 +49,8 @@ impl Canvas {
                 if cx >= w || cy >= h {
                     continue;
                 }
-                let at = (py / zoom as usize) * size + px / zoom as usize;
-                let c = |k: usize| to_u8(pixels[k.min(channels - 1) * plane + at]);
+                let (ix, iy) = (px / zoom as usize, py / zoom as usize);
+                let c = |k: usize| to_byte(image.at(k, ix, iy));
                 self.image.put_pixel(cx, cy, Rgb([c(0), c(1), c(2)]));
             }
         }
@@ -97,9 +90,12 @@ mod tests {
     #[test]
     fn tiles_are_zoomed_blocks_and_text_is_black() {
         // A 2x2 grayscale image: -1, 1 / 0, 1.
-        let img = [-1.0f32, 1.0, 0.0, 1.0];
+        let img = Image {
+            values: &[-1.0, 1.0, 0.0, 1.0],
+            shape: crate::images::ImageShape::new(1, 2),
+        };
         let mut c = Canvas::new(20, 20);
-        c.tile(2, 3, &img, 1, 2, 3);
+        c.tile(2, 3, img, 3);
         assert_eq!(c.image.get_pixel(2, 3).0, [0, 0, 0]);
         assert_eq!(c.image.get_pixel(4, 5).0, [0, 0, 0]);
         assert_eq!(c.image.get_pixel(5, 3).0, [255, 255, 255]);

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use image::RgbImage;
 
+use crate::images::{Image, Images};
 use crate::{Error, Result};
 
 /// Padding between tiles, in pixels.
@@ -21,19 +22,19 @@ pub fn to_bytes(images: &[f32]) -> Vec<u8> {
     images.iter().map(|&v| to_byte(v)).collect()
 }
 
-/// One image (`[channels, size, size]` in `[-1, 1]`) as exactly that: `size` x `size`, grayscale
-/// for one channel and RGB for three, no border.
-pub fn single_image(image: &[f32], channels: usize, size: usize) -> image::DynamicImage {
-    let plane = size * size;
-    if channels == 1 {
-        let bytes = to_bytes(&image[..plane]);
+/// One image as exactly that: `size` x `size`, grayscale for one channel and RGB for three, no
+/// border.
+pub fn single_image(image: Image<'_>) -> image::DynamicImage {
+    let (size, plane, pixels) = (image.shape.size, image.shape.plane(), image.values);
+    if image.shape.channels == 1 {
+        let bytes = to_bytes(&pixels[..plane]);
         image::DynamicImage::ImageLuma8(
             image::GrayImage::from_raw(size as u32, size as u32, bytes).expect("size x size"),
         )
     } else {
         let mut rgb = Vec::with_capacity(3 * plane);
         for i in 0..plane {
-            rgb.extend((0..3).map(|c| to_byte(image[c * plane + i])));
+            rgb.extend((0..3).map(|c| to_byte(pixels[c * plane + i])));
         }
         image::DynamicImage::ImageRgb8(
             RgbImage::from_raw(size as u32, size as u32, rgb).expect("size x size"),
@@ -43,40 +44,32 @@ pub fn single_image(image: &[f32], channels: usize, size: usize) -> image::Dynam
 
 /// Writes one image at the model's size and channels (see [`single_image`]): the file tools
 /// such as pytorch-fid read as the sample itself.
-pub fn save_image(path: &Path, image: &[f32], channels: usize, size: usize) -> Result<()> {
+pub fn save_image(path: &Path, image: Image<'_>) -> Result<()> {
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    single_image(image, channels, size)
+    single_image(image)
         .save(path)
         .map_err(|e| Error::format(path, format!("cannot write image: {e}")))
 }
 
-/// Tiles `images` (`[n, channels, size, size]`, values in `[-1, 1]`) into one RGB image with
-/// `columns` tiles per row (`None`: `ceil(sqrt(n))`).
-pub fn grid_image(
-    images: &[f32],
-    channels: usize,
-    size: usize,
-    columns: Option<usize>,
-) -> RgbImage {
-    let plane = size * size;
-    let n = images.len() / (channels * plane);
+/// Tiles `images` into one RGB image with `columns` tiles per row (`None`: `ceil(sqrt(n))`).
+pub fn grid_image(images: &Images, columns: Option<usize>) -> RgbImage {
+    let (n, size) = (images.len(), images.shape().size);
     let cols = columns
         .unwrap_or_else(|| (n as f64).sqrt().ceil() as usize)
         .clamp(1, n.max(1));
     let rows = n.div_ceil(cols).max(1);
     let (w, h) = (cols * (size + PAD) + PAD, rows * (size + PAD) + PAD);
     let mut out = RgbImage::new(w as u32, h as u32);
-    for k in 0..n {
-        let img = &images[k * channels * plane..(k + 1) * channels * plane];
+    for (k, img) in images.iter().enumerate() {
         let (x0, y0) = (
             PAD + (k % cols) * (size + PAD),
             PAD + (k / cols) * (size + PAD),
         );
         for y in 0..size {
             for x in 0..size {
-                let at = |c: usize| to_byte(img[c.min(channels - 1) * plane + y * size + x]);
+                let at = |c: usize| to_byte(img.at(c, x, y));
                 out.put_pixel(
                     (x0 + x) as u32,
                     (y0 + y) as u32,
@@ -89,14 +82,8 @@ pub fn grid_image(
 }
 
 /// Writes a grid of `images` to `path` (PNG, or any format `image` infers from the extension).
-pub fn save_grid(
-    path: &Path,
-    images: &[f32],
-    channels: usize,
-    size: usize,
-    columns: Option<usize>,
-) -> Result<()> {
-    let img = grid_image(images, channels, size, columns);
+pub fn save_grid(path: &Path, images: &Images, columns: Option<usize>) -> Result<()> {
+    let img = grid_image(images, columns);
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
@@ -107,6 +94,11 @@ pub fn save_grid(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::images::ImageShape;
+
+    fn one(values: &[f32], shape: ImageShape) -> image::DynamicImage {
+        single_image(Image { values, shape })
+    }
 
     #[test]
     fn tiles_in_rows_with_padding() {
@@ -115,7 +107,8 @@ mod tests {
             .iter()
             .flat_map(|v| [*v; 4])
             .collect();
-        let g = grid_image(&imgs, 1, 2, None);
+        let imgs = Images::new(imgs, ImageShape::new(1, 2)).unwrap();
+        let g = grid_image(&imgs, None);
         assert_eq!((g.width(), g.height()), (3 * 4 + 2, 2 * 4 + 2));
         assert_eq!(g.get_pixel(2, 2).0, [0, 0, 0]);
         assert_eq!(g.get_pixel(6, 2).0, [64, 64, 64]);
@@ -129,7 +122,7 @@ mod tests {
     #[test]
     fn a_single_image_is_the_model_image_without_border() {
         // 2x2 grayscale: one channel, four exact byte values.
-        let gray = single_image(&[-1.0, -0.5, 0.5, 1.0], 1, 2);
+        let gray = one(&[-1.0, -0.5, 0.5, 1.0], ImageShape::new(1, 2));
         assert_eq!(gray.color(), image::ColorType::L8);
         assert_eq!(gray.as_bytes(), &[0, 64, 191, 255]);
         // 2x2 RGB from planes: pixel (0, 0) takes the first value of each plane.
@@ -138,7 +131,7 @@ mod tests {
             1.0, -1.0, -1.0, -1.0, // G
             0.0, 0.0, 0.0, 0.0, // B
         ];
-        let rgb = single_image(&planes, 3, 2).to_rgb8();
+        let rgb = one(&planes, ImageShape::new(3, 2)).to_rgb8();
         assert_eq!(rgb.dimensions(), (2, 2));
         assert_eq!(rgb.get_pixel(0, 0).0, [0, 255, 128]);
         assert_eq!(rgb.get_pixel(1, 1).0, [255, 0, 128]);

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::canvas::{Canvas, LINE_H, text_width};
+use crate::images::Images;
 
 /// Blank pixels around and between tiles.
 const GAP: u32 = 4;
@@ -21,16 +22,15 @@ pub struct SheetEntry {
     pub size: u32,
 }
 
-/// Lays out `images` (`[n, channels, size, size]` in `[-1, 1]`) in rows of `columns`, each tile
-/// enlarged by `zoom` and captioned with its label. Returns the sheet and each tile's place.
+/// Lays out `images` in rows of `columns`, each tile enlarged by `zoom` and captioned with its
+/// label (one per image). Returns the sheet and each tile's place.
 pub fn contact_sheet(
-    images: &[f32],
+    images: &Images,
     labels: &[String],
-    channels: usize,
-    size: usize,
     columns: usize,
     zoom: u32,
 ) -> (Canvas, Vec<SheetEntry>) {
+    let size = images.shape().size;
     let n = labels.len();
     let columns = columns.clamp(1, n.max(1));
     let side = size as u32 * zoom;
@@ -39,13 +39,12 @@ pub fn contact_sheet(
     let cell_h = side + LINE_H + GAP;
     let rows = n.div_ceil(columns) as u32;
     let mut canvas = Canvas::new(GAP + columns as u32 * cell_w, GAP + rows.max(1) * cell_h);
-    let per = channels * size * size;
     let mut entries = Vec::with_capacity(n);
     for (k, label) in labels.iter().enumerate() {
         let (col, row) = ((k % columns) as u32, (k / columns) as u32);
         let x = GAP + col * cell_w + (cell_w - GAP - side) / 2;
         let y = GAP + row * cell_h;
-        canvas.tile(x, y, &images[k * per..(k + 1) * per], channels, size, zoom);
+        canvas.tile(x, y, images.get(k), zoom);
         canvas.text_centred(x + side / 2, y + side + 1, label);
         entries.push(SheetEntry {
             label: label.clone(),
@@ -66,7 +65,8 @@ mod tests {
         // Three 4x4 grayscale images of constant value: -1, 0, 1.
         let images: Vec<f32> = [-1.0f32, 0.0, 1.0].iter().flat_map(|v| [*v; 16]).collect();
         let labels: Vec<String> = ["7", "12", "301"].iter().map(|s| s.to_string()).collect();
-        let (sheet, entries) = contact_sheet(&images, &labels, 1, 4, 2, 4);
+        let images = Images::new(images, crate::images::ImageShape::new(1, 4)).unwrap();
+        let (sheet, entries) = contact_sheet(&images, &labels, 2, 4);
         assert_eq!(entries.len(), 3);
         assert_eq!(entries[2].y, entries[0].y + 16 + LINE_H + GAP);
         for (e, want) in entries.iter().zip([0u8, 128, 255]) {

@@ -3,24 +3,23 @@
 //! nearest-neighbour figures are all of this shape.
 
 use super::canvas::{Canvas, LINE_H, text_width};
+use crate::images::{Image, ImageShape};
 
 /// Blank pixels between cells and around the table.
 const GAP: u32 = 6;
 
 /// One image of a table and the text under it.
 pub struct Cell<'a> {
-    /// `[channels, size, size]` in `[-1, 1]`.
-    pub image: &'a [f32],
+    /// The image, of the table's shape.
+    pub image: Image<'a>,
     /// Text under the image (may be empty).
     pub caption: String,
 }
 
 /// A table of images, all of one size.
 pub struct Table<'a> {
-    /// Channels of every image.
-    pub channels: usize,
-    /// Side of every image.
-    pub size: usize,
+    /// The shape of every image.
+    pub shape: ImageShape,
     /// Integer enlargement of each image.
     pub zoom: u32,
     /// Column headers (their number fixes the number of columns).
@@ -31,7 +30,7 @@ pub struct Table<'a> {
 
 impl Table<'_> {
     fn tile(&self) -> u32 {
-        self.size as u32 * self.zoom
+        self.shape.size as u32 * self.zoom
     }
 
     fn label_width(&self) -> u32 {
@@ -107,7 +106,7 @@ impl Table<'_> {
             for (cell, &(cx, w)) in cells.iter().zip(&xs) {
                 row.push(cell.as_ref().map(|cell| {
                     let ix = cx + (w - tile) / 2;
-                    canvas.tile(ix, y, cell.image, self.channels, self.size, self.zoom);
+                    canvas.tile(ix, y, cell.image, self.zoom);
                     canvas.text_centred(cx + w / 2, y + tile + 1, &cell.caption);
                     (ix, y)
                 }));
@@ -132,21 +131,21 @@ mod tests {
 
     #[test]
     fn cells_land_in_their_row_and_column() {
-        fn cell<'a>(image: &'a [f32], caption: &str) -> Option<Cell<'a>> {
+        let shape = ImageShape::new(1, 2);
+        let cell = |values: &'static [f32], caption: &str| {
             Some(Cell {
-                image,
+                image: Image { values, shape },
                 caption: caption.to_string(),
             })
-        }
-        let (black, white) = ([-1.0f32; 4], [1.0f32; 4]);
+        };
+        let (black, white): (&[f32], &[f32]) = (&[-1.0; 4], &[1.0; 4]);
         let table = Table {
-            channels: 1,
-            size: 2,
+            shape,
             zoom: 10,
             headers: vec!["a".into(), "b".into()],
             rows: vec![
-                ("+".into(), vec![cell(&black, "1"), None]),
-                ("-".into(), vec![None, cell(&white, "2.5")]),
+                ("+".into(), vec![cell(black, "1"), None]),
+                ("-".into(), vec![None, cell(white, "2.5")]),
             ],
         };
         let mut canvas = Canvas::new(table.dimensions().0, table.dimensions().1);

@@ -61,10 +61,8 @@ pub fn read_run_config(run: &RunDir) -> Result<TrainConfig> {
 
 /// Writes the fixed-noise grid of `gan`'s generator to `path`.
 fn write_grid(gan: &Gan, fixed_z: &Tensor<2>, path: &std::path::Path) -> Result<()> {
-    let m = &gan.config().model;
-    let g = gan.generator();
-    let images = crate::model::weights::NamedTensor::from_tensor(g.forward(fixed_z.clone())).values;
-    render::save_grid(path, &images, m.channels, m.image_size, None)
+    let images = crate::images::Images::from_tensor(gan.generator().forward(fixed_z.clone()));
+    render::save_grid(path, &images, None)
 }
 
 /// Trains per `config` in `run` (new) or continues the run (resume: `config` then only supplies
@@ -169,13 +167,7 @@ fn train_loop(
     let mut tick = Instant::now();
     while let Some(batch) = loader.next_batch() {
         let batch = batch?;
-        let real = Tensor::<4>::from_data(
-            TensorData::new(
-                batch.images,
-                [config.batch_size, m.channels, m.image_size, m.image_size],
-            ),
-            &gan.device,
-        );
+        let real = batch.images.into_tensor(&gan.device);
         let stats = gan.step(real);
         let mut record = Record {
             iteration: gan.iteration,

@@ -3,6 +3,7 @@
 
 use burn::tensor::Device;
 use dcgan::data::{DataSource, Dataset, Split};
+use dcgan::images::Images;
 use dcgan::model::{Generator, LatentDistribution, ModelConfig};
 use dcgan::run::RunDir;
 use dcgan::train::metrics::Record;
@@ -70,8 +71,9 @@ pub struct ImageStats {
     pub mean_image: Vec<f64>,
 }
 
-pub fn stats(images: &[f32], per_image: usize) -> ImageStats {
-    let n = images.len() / per_image;
+pub fn stats(images: &Images) -> ImageStats {
+    let (n, per_image) = (images.len(), images.shape().numel());
+    let images = images.values();
     let mut sorted: Vec<f32> = images.to_vec();
     sorted.sort_by(f32::total_cmp);
     let quantiles = (0..1000)
@@ -111,13 +113,13 @@ impl ImageStats {
 }
 
 /// 256 images from `g` (inference mode) for a fixed seed.
-pub fn samples(g: &Generator, model: &ModelConfig) -> Vec<f32> {
+pub fn samples(g: &Generator, model: &ModelConfig) -> Images {
     let z = dcgan::sample::z_for_grid(1234, 256, model);
     dcgan::sample::generate(g, &z, model.nz, 64, &Device::flex())
 }
 
 /// The first `n` training images of `source` in [-1, 1].
-pub fn real_images(source: &DataSource, model: &ModelConfig, n: usize) -> Vec<f32> {
+pub fn real_images(source: &DataSource, model: &ModelConfig, n: usize) -> Images {
     let ds = Dataset::open(source, Split::Train, model.image_size, Some(model.channels)).unwrap();
     let idx: Vec<usize> = (0..n.min(ds.len()))
         .map(|i| i * (ds.len() / n.min(ds.len())))

@@ -259,19 +259,18 @@ pub fn train(
         3,
     )?;
     let (mut right, mut seen) = (0usize, 0usize);
-    let side = config.image_size;
     while let Some(batch) = loader.next_batch() {
         let batch = batch?;
         let labels = batch.labels.expect("a labelled source gives labels");
         let mut images = batch.images;
         if training.flip {
-            for img in images.chunks_mut(config.channels * side * side) {
+            for i in 0..images.len() {
                 if rng.random_bool(0.5) {
-                    img.chunks_mut(side).for_each(|row| row.reverse());
+                    images.mirror(i);
                 }
             }
         }
-        let x = image_tensor(images, config.channels, side, &ad);
+        let x = images.into_tensor(&ad);
         let logits = net.logits(net.features(x));
         let predicted = argmax(
             &NamedTensor::from_tensor(logits.clone().inner()),
@@ -323,14 +322,6 @@ pub fn train(
     Ok(record)
 }
 
-fn image_tensor(images: Vec<f32>, channels: usize, side: usize, device: &Device) -> Tensor<4> {
-    let n = images.len() / (channels * side * side);
-    Tensor::from_data(
-        burn::tensor::TensorData::new(images, [n, channels, side, side]),
-        device,
-    )
-}
-
 fn argmax(logits: &NamedTensor, classes: usize) -> Vec<u16> {
     logits
         .values
@@ -353,16 +344,10 @@ pub fn accuracy(
     let mut right = 0usize;
     let indices: Vec<usize> = (0..data.len()).collect();
     for part in indices.chunks(500) {
-        let pixels = data.pixels(part)?;
-        let labels = pixels
-            .labels
+        let (images, labels) = data.labelled(part)?;
+        let labels = labels
             .ok_or_else(|| Error::option("data", format!("{} has no labels", data.source)))?;
-        let x = image_tensor(
-            crate::data::to_unit_range(&pixels.bytes),
-            config.channels,
-            config.image_size,
-            device,
-        );
+        let x = images.into_tensor(device);
         let predicted = argmax(
             &NamedTensor::from_tensor(net.logits(net.features(x))),
             config.classes,

@@ -18,6 +18,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use sha2::{Digest, Sha256};
 
 use super::FeatureSet;
+use crate::images::Images;
 use crate::model::weights::NamedTensor;
 use crate::{Error, Result};
 
@@ -268,30 +269,17 @@ impl FeatureNetwork {
         }
     }
 
-    /// Features and logits of host images (`[n, channels, size, size]` in `[-1, 1]`), `batch`
-    /// at a time.
+    /// Features and logits of host images, `batch` at a time.
     pub fn extract(
         &self,
-        images: &[f32],
-        channels: usize,
-        size: usize,
+        images: &Images,
         batch: usize,
         device: &Device,
     ) -> (FeatureSet, FeatureSet) {
-        let per = channels * size * size;
-        let n = images.len() / per;
         let (mut f, mut l) = (Vec::new(), Vec::new());
         let mut classes = 0;
-        for start in (0..n).step_by(batch.max(1)) {
-            let end = (start + batch.max(1)).min(n);
-            let x = Tensor::<4>::from_data(
-                TensorData::new(
-                    images[start * per..end * per].to_vec(),
-                    [end - start, channels, size, size],
-                ),
-                device,
-            );
-            let (features, logits) = self.forward(x);
+        for chunk in images.chunks(batch) {
+            let (features, logits) = self.forward(chunk.into_tensor(device));
             classes = logits.dims()[1];
             f.extend(NamedTensor::from_tensor(features).values);
             l.extend(NamedTensor::from_tensor(logits).values);
