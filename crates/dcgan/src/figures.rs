@@ -280,10 +280,9 @@ pub fn along_figure(
         .iter()
         .enumerate()
         .map(|(r, s)| {
-            let row: Vec<usize> = (r * cols..(r + 1) * cols).collect();
             (
                 s.to_string(),
-                cells(&images, &row, vec![String::new(); cols]),
+                cells(&images, r * cols, vec![String::new(); cols]),
             )
         })
         .collect();
@@ -407,8 +406,7 @@ pub fn guided_figure(panel: &GuidedPanel, zoom: u32) -> Canvas {
                 .collect(),
         ));
         let blank = vec![String::new(); responses.len()];
-        let all: Vec<usize> = (0..responses.len()).collect();
-        rows.push(("gbp".to_string(), cells(&panel.maps[fi], &all, blank)));
+        rows.push(("gbp".to_string(), cells(&panel.maps[fi], 0, blank)));
     }
     Table {
         shape: panel.images.shape(),
@@ -429,27 +427,26 @@ pub fn forget_figure(
     zoom: u32,
 ) -> Canvas {
     let blank = vec![String::new(); seeds.len()];
-    let all: Vec<usize> = (0..seeds.len()).collect();
     Table {
         shape: before.shape(),
         zoom,
         headers: seeds.iter().map(u64::to_string).collect(),
         rows: vec![
-            ("samples".to_string(), cells(before, &all, blank.clone())),
-            (format!("-{dropped} maps"), cells(after, &all, blank)),
+            ("samples".to_string(), cells(before, 0, blank.clone())),
+            (format!("-{dropped} maps"), cells(after, 0, blank)),
         ],
     }
     .render()
 }
 
-/// One cell per image `which` of `images`, captioned in order.
-fn cells<'a>(images: &'a Images, which: &[usize], captions: Vec<String>) -> Vec<Option<Cell<'a>>> {
-    which
-        .iter()
-        .zip(captions)
-        .map(|(&k, caption)| {
+/// One cell per caption: images `first`, `first + 1`, ... of `images`, captioned in order.
+fn cells(images: &Images, first: usize, captions: Vec<String>) -> Vec<Option<Cell<'_>>> {
+    captions
+        .into_iter()
+        .enumerate()
+        .map(|(k, caption)| {
             Some(Cell {
-                image: images.get(k),
+                image: images.get(first + k),
                 caption,
             })
         })

@@ -64,12 +64,19 @@ fn stop_and_resume_equals_straight_through() {
     assert_ne!(first["g.output.weight"], a["g.output.weight"]);
 }
 
-#[test]
-fn a_run_folder_is_never_overwritten_unless_asked() {
+/// A finished 2-iteration run of a tiny grayscale model (checkpoint at iteration 2), in a
+/// temporary folder.
+fn two_iterations() -> (tempfile::TempDir, dcgan::train::TrainConfig, RunDir) {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(small_model(16, 1, 4), DataSource::Builtin, 8, 2);
     let run = RunDir::new(tmp.path().join("run"));
     train(&run, &cfg, Start::New { force: false }).0.unwrap();
+    (tmp, cfg, run)
+}
+
+#[test]
+fn a_run_folder_is_never_overwritten_unless_asked() {
+    let (_tmp, cfg, run) = two_iterations();
     let before = std::fs::read(run.checkpoint(2)).unwrap();
     let err = train(&run, &cfg, Start::New { force: false })
         .0
@@ -89,10 +96,7 @@ fn a_run_folder_is_never_overwritten_unless_asked() {
 
 #[test]
 fn a_checkpoint_of_another_configuration_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = config(small_model(16, 1, 4), DataSource::Builtin, 8, 2);
-    let run = RunDir::new(tmp.path().join("run"));
-    train(&run, &cfg, Start::New { force: false }).0.unwrap();
+    let (_tmp, cfg, run) = two_iterations();
     let ckpt = run.checkpoint(2);
     let before = std::fs::read(&ckpt).unwrap();
     let mut wider = cfg.clone();
@@ -110,10 +114,7 @@ fn a_checkpoint_of_another_configuration_is_refused() {
 
 #[test]
 fn a_checkpoint_header_alone_gives_its_configuration() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = config(small_model(16, 1, 4), DataSource::Builtin, 8, 2);
-    let run = RunDir::new(tmp.path().join("run"));
-    train(&run, &cfg, Start::New { force: false }).0.unwrap();
+    let (tmp, cfg, run) = two_iterations();
     let ckpt = run.checkpoint(2);
     let from_header = dcgan::train::checkpoint::config_of(&ckpt).unwrap();
     let (full, _, _) = dcgan::train::checkpoint::read_config(&ckpt).unwrap();
