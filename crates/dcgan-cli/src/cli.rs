@@ -37,6 +37,9 @@ pub enum Command {
     Visualize(VisualizeArgs),
     /// Forget an object: drop the G feature maps tied to boxes drawn around it (paper Fig. 6).
     Forget(ForgetArgs),
+    /// The appendix's evaluation of a conditional model: a nearest-neighbour classifier of the
+    /// real test images whose reference set is generated samples, beside real training images.
+    ConditionalEval(ConditionalEvalArgs),
     /// D's features (every layer max-pooled to 4x4, concatenated) of a data set, as safetensors.
     Features(FeaturesArgs),
     /// The paper's feature evaluation: a linear L2-SVM on D's features, C chosen on validation,
@@ -67,6 +70,7 @@ impl Command {
             Command::Nearest(_) => "nearest",
             Command::Visualize(_) => "visualize",
             Command::Forget(_) => "forget",
+            Command::ConditionalEval(_) => "conditional-eval",
             Command::Features(_) => "features",
             Command::Classify(_) => "classify",
             Command::Metrics(_) => "metrics",
@@ -101,6 +105,14 @@ pub struct ModelArgs {
     /// Prior of z: uniform in [-1, 1] (the paper) or normal (PyTorch's example).
     #[arg(long, default_value = "uniform")]
     pub latent: String,
+    /// A conditional model (the paper's appendix): G and D are given each image's class, which
+    /// the data must have (MNIST, CIFAR-10, SVHN, builtin, a folder of class subfolders).
+    #[arg(long)]
+    pub conditional: bool,
+    /// Learned scale and bias in batch norm; the appendix's conditional model did better
+    /// without (`--bn-affine false`).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub bn_affine: bool,
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +240,11 @@ pub struct SampleArgs {
     /// Enlargement of each image in the sheet (default: to at least 64 pixels).
     #[arg(long)]
     pub zoom: Option<u32>,
+    /// The class of every image, for a conditional model (e.g. 7 on MNIST). Without it a
+    /// conditional model's images go one class per group: --n 100 --columns 10 shows one row
+    /// per digit.
+    #[arg(long)]
+    pub class: Option<usize>,
     /// Compute device: flex (CPU), wgpu, vulkan or cuda.
     #[arg(long, default_value = "flex")]
     pub device: String,
@@ -378,6 +395,38 @@ pub struct NearestArgs {
     pub json: Option<PathBuf>,
     #[command(flatten)]
     pub figure: FigureArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConditionalEvalArgs {
+    #[command(flatten)]
+    pub from: CheckpointArgs,
+    /// Labelled data whose test split is classified (default: the data the run was trained on).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Sizes of the generated reference set (one pass makes the largest; sample i has class
+    /// i % classes and seed SEED+i).
+    #[arg(long, value_delimiter = ',', default_value = "10000,50000,100000")]
+    pub generated: Vec<usize>,
+    /// Sizes of the real reference set (nested random subsets of the training split; a size
+    /// beyond it is all of it). Give 0 to skip.
+    #[arg(long, value_delimiter = ',', default_value = "10000,60000")]
+    pub real: Vec<usize>,
+    /// Test images classified (a fixed random subset; default all).
+    #[arg(long)]
+    pub test: Option<usize>,
+    /// First seed of the generated samples, and of the random subsets.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Reference images generated and searched per step.
+    #[arg(long, default_value_t = 2500)]
+    pub chunk: usize,
+    /// The result as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    #[arg(long, default_value = "flex")]
+    pub device: String,
 }
 
 #[derive(Debug, Args)]

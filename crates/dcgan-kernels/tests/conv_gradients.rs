@@ -75,6 +75,9 @@ fn conv2d_weight_and_input_gradients_match_their_definitions() {
         // transposed one).
         case(4, 32, 64, 8, 4, 2, 1),
         case(3, 1, 16, 10, 3, 1, 1),
+        // A conditional D's input: the image's channel and 10 class maps.
+        case(8, 11, 16, 32, 4, 2, 1),
+        case(4, 13, 8, 16, 4, 2, 1),
     ];
     for c in cases {
         let so = (c.size_in + 2 * c.pad - c.k) / c.stride + 1;
@@ -139,6 +142,8 @@ fn conv_transpose2d_weight_and_input_gradients_match_their_definitions() {
     let device = Device::flex().autodiff();
     let cases = [
         case(5, 10, 16, 1, 4, 1, 0),
+        // A conditional G's projection: z (32) joined with a one-hot class (10).
+        case(8, 42, 64, 1, 4, 1, 0),
         case(4, 32, 16, 4, 4, 2, 1),
         case(6, 8, 3, 16, 4, 2, 1),
         case(3, 4, 5, 5, 5, 2, 2),
@@ -279,6 +284,8 @@ fn conv_transpose2d_forward_matches_its_definition() {
     let device = Device::flex();
     let cases = [
         case(5, 10, 16, 1, 4, 1, 0),
+        // A conditional G's projection: z (32) joined with a one-hot class (10).
+        case(8, 42, 64, 1, 4, 1, 0),
         case(20, 32, 16, 4, 4, 2, 1),
         case(6, 8, 3, 16, 4, 2, 1),
         case(3, 4, 5, 5, 5, 2, 2),

@@ -87,7 +87,7 @@ pub fn reestimate_batch_norm(
         .blocks
         .iter()
         .map(|b| {
-            let [c] = b.bn.weight.val().dims();
+            let c = b.bn.channels();
             (vec![0.0; c], vec![0.0; c])
         })
         .collect();
@@ -173,6 +173,7 @@ mod tests {
             ndf: 4,
             kernel: 4,
             latent: LatentDistribution::Uniform,
+            ..Default::default()
         };
         let d = weights::initialize(Discriminator::new(&config, &device), 3);
         assert_eq!(feature_dimension(&config), (4 + 8 + 16) * 16);
@@ -225,6 +226,7 @@ mod tests {
             ndf: 4,
             kernel: 4,
             latent: LatentDistribution::Uniform,
+            ..Default::default()
         };
         let d = weights::initialize(Discriminator::new(&config, &device), 5);
         let images: Vec<f32> = (0..8 * 3 * 16 * 16)

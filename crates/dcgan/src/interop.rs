@@ -29,7 +29,7 @@ pub fn export_pytorch(
         ])
     };
     if let Some(out) = netg {
-        let (g, config) = checkpoint::load_generator(checkpoint_path, &device)?;
+        let (g, config) = checkpoint::load_any_generator(checkpoint_path, &device)?;
         weights::write_safetensors(
             out,
             &weights::generator_to_pytorch(&g),
@@ -37,7 +37,7 @@ pub fn export_pytorch(
         )?;
     }
     if let Some(out) = netd {
-        let (d, config) = checkpoint::load_discriminator(checkpoint_path, &device)?;
+        let (d, config) = checkpoint::load_any_discriminator(checkpoint_path, &device)?;
         weights::write_safetensors(
             out,
             &weights::discriminator_to_pytorch(&d),

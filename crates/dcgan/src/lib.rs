@@ -10,6 +10,8 @@
 //! - [`latent`]: latent vectors drawn on the host from seeds; walks and vector arithmetic.
 //! - [`bench`]: throughput of training, sampling and the data pipeline (`dcgan bench`).
 //! - [`classify`]: the linear L2-SVM on D features (representation learning).
+//! - [`conditional`]: the appendix's conditional DCGAN: class inputs and its nearest-neighbour
+//!   evaluation.
 //! - [`features`]: the discriminator as a feature extractor (layers pooled to 4x4).
 //! - [`figures`]: the walk, arithmetic, turn and nearest-neighbour figures.
 //! - [`images`]: host image batches that carry their shape (`[n, c, s, s]` in `[-1, 1]`).
@@ -23,6 +25,7 @@
 
 pub mod bench;
 pub mod classify;
+pub mod conditional;
 pub mod data;
 pub mod defaults;
 pub mod device;

@@ -26,6 +26,7 @@ fn fixture(name: &str) -> (Tensors, ModelConfig, PathBuf) {
         ndf: get("ndf"),
         kernel: get("kernel"),
         latent: LatentDistribution::Uniform,
+        ..Default::default()
     };
     config.validate().unwrap();
     (tensors, config, path)

@@ -3,6 +3,7 @@
 mod bench;
 mod classifier;
 mod classify;
+mod conditional;
 mod inside;
 mod interop;
 mod latent;
@@ -11,7 +12,7 @@ mod nearest;
 mod sample;
 mod train;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use dcgan::device::Device;
 
 pub use crate::cli::CheckpointArgs;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Nearest(args) => nearest::run(args),
         Command::Visualize(args) => inside::visualize(args),
         Command::Forget(args) => inside::forget(args),
+        Command::ConditionalEval(args) => conditional::evaluate(args),
         Command::Features(args) => classify::features(args),
         Command::Classify(args) => classify::classify(args),
         Command::Metrics(args) => metrics::run(args),
@@ -59,6 +61,17 @@ pub fn model_config(
         ndf: args.ndf,
         kernel: args.kernel,
         latent: args.latent.parse()?,
+        classes: if args.conditional {
+            data.classes()?.with_context(|| {
+                format!(
+                    "--conditional needs labelled data, and {data} has none (a folder needs one \
+                     subfolder per class)"
+                )
+            })?
+        } else {
+            0
+        },
+        bn_affine: args.bn_affine,
     };
     config.validate()?;
     Ok(config)

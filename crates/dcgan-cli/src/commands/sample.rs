@@ -3,7 +3,7 @@
 use anyhow::{Result, bail};
 use dcgan::latent::parse_seeds;
 use dcgan::render::{contact_sheet, default_zoom};
-use dcgan::sample::{generate, z_for_grid, z_for_seeds};
+use dcgan::sample::{generate, inputs, z_for_grid, z_for_seeds};
 use dcgan::train::checkpoint;
 
 use crate::cli::SampleArgs;
@@ -21,7 +21,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
     let seeds = args.seeds.as_deref().map(parse_seeds).transpose()?;
     let device = super::open_device(&args.device)?;
     let path = args.from.path()?;
-    let (g, config) = checkpoint::load_generator(&path, &device)?;
+    let (g, config) = checkpoint::load_any_generator(&path, &device)?;
     let m = &config.model;
     let (z, names): (Vec<f32>, Vec<String>) = match &seeds {
         Some(seeds) => (
@@ -33,7 +33,8 @@ pub fn run(args: SampleArgs) -> Result<()> {
             (0..args.n).map(|i| format!("img_{i:06}.png")).collect(),
         ),
     };
-    let images = generate(&g, &z, m.nz, BATCH, &device);
+    let z = inputs(z, m, args.class, &path)?;
+    let images = generate(&g, &z, m.generator_input(), BATCH, &device);
     if let Some(out) = &args.out {
         dcgan::render::save_grid(out, &images, args.columns)?;
         println!("wrote {} images to {}", names.len(), out.display());

@@ -146,6 +146,7 @@ mod tests {
             ndf: 8,
             kernel: 4,
             latent: LatentDistribution::Uniform,
+            ..Default::default()
         };
         let train_set = Dataset::open(&DataSource::Builtin, Split::Train, 16, Some(3)).unwrap();
         let idx: Vec<usize> = (0..600).collect();

@@ -96,6 +96,16 @@ impl DataSource {
         !matches!(self, DataSource::Folder(_))
     }
 
+    /// Number of classes of its labels, `None` for an unlabelled folder (a folder's classes are
+    /// its subfolders, so it is listed).
+    pub fn classes(&self) -> Result<Option<usize>> {
+        Ok(match self {
+            DataSource::Mnist(_) | DataSource::Cifar10(_) | DataSource::Svhn(_) => Some(10),
+            DataSource::Builtin => Some(super::builtin::CLASSES.len()),
+            DataSource::Folder(dir) => super::folder::list(dir)?.classes.map(|c| c.len()),
+        })
+    }
+
     /// Channels of the images as stored: 1 for MNIST, 3 otherwise.
     pub fn native_channels(&self) -> usize {
         match self {

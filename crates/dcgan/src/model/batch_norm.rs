@@ -24,10 +24,11 @@ const EPSILON: f64 = 1e-5;
 /// - output: same as input
 #[derive(Module, Debug)]
 pub struct BatchNorm2d {
-    /// Scale (gamma), `[channels]`.
-    pub weight: Param<Tensor<1>>,
-    /// Shift (beta), `[channels]`.
-    pub bias: Param<Tensor<1>>,
+    /// Scale (gamma), `[channels]`; `None` without learned affine parameters (PyTorch's
+    /// `affine=False`: the layer only normalises, and stores no scale or bias).
+    pub weight: Option<Param<Tensor<1>>>,
+    /// Shift (beta), `[channels]`; `None` with `weight`.
+    pub bias: Option<Param<Tensor<1>>>,
     /// Running mean, `[channels]`.
     pub running_mean: RunningState<Tensor<1>>,
     /// Running (unbiased) variance, `[channels]`.
@@ -37,22 +38,42 @@ pub struct BatchNorm2d {
 impl BatchNorm2d {
     /// A layer with weight 1, bias 0, running mean 0 and running variance 1.
     pub fn new(channels: usize, device: &Device) -> Self {
+        Self::with_affine(channels, true, device)
+    }
+
+    /// [`BatchNorm2d::new`], with learned scale and bias only if `affine`.
+    pub fn with_affine(channels: usize, affine: bool, device: &Device) -> Self {
         Self {
-            weight: Param::from_tensor(Tensor::ones([channels], device)),
-            bias: Param::from_tensor(Tensor::zeros([channels], device)),
+            weight: affine.then(|| Param::from_tensor(Tensor::ones([channels], device))),
+            bias: affine.then(|| Param::from_tensor(Tensor::zeros([channels], device))),
             running_mean: RunningState::new(Tensor::zeros([channels], device)),
             running_var: RunningState::new(Tensor::ones([channels], device)),
+        }
+    }
+
+    /// Number of channels.
+    pub fn channels(&self) -> usize {
+        let [c] = self.running_mean.value().dims();
+        c
+    }
+
+    /// The scale and shift: the learned ones, or constant 1 and 0 without them, on `device`.
+    fn affine(&self, device: &Device) -> (Tensor<1>, Tensor<1>) {
+        match (&self.weight, &self.bias) {
+            (Some(w), Some(b)) => (w.val(), b.val()),
+            _ => {
+                let c = self.channels();
+                (Tensor::ones([c], device), Tensor::zeros([c], device))
+            }
         }
     }
 
     /// The per-channel factor of inference mode, `weight / sqrt(running_var + eps)`: the
     /// derivative of the output by the input there.
     pub fn inference_scale(&self) -> Tensor<1> {
-        let var = self
-            .running_var
-            .value()
-            .to_device(&self.weight.val().device());
-        self.weight.val().div(var.add_scalar(EPSILON).sqrt())
+        let var = self.running_var.value();
+        let (weight, _) = self.affine(&var.device());
+        weight.div(var.add_scalar(EPSILON).sqrt())
     }
 
     /// Normalises `input` with its own batch statistics (training mode) on any device, without
@@ -61,8 +82,8 @@ impl BatchNorm2d {
     pub fn forward_batch_stats(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
         let [b, _, h, w] = input.dims();
         let n = (b * h * w) as f64;
-        let result =
-            dcgan_kernels::batch_norm_train(input, self.weight.val(), self.bias.val(), EPSILON);
+        let (weight, bias) = self.affine(&input.device());
+        let result = dcgan_kernels::batch_norm_train(input, weight, bias, EPSILON);
         let unbiased = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
         (
             result.output,
@@ -75,10 +96,11 @@ impl BatchNorm2d {
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let device = input.device();
         if !device.is_autodiff() {
+            let (weight, bias) = self.affine(&device);
             return dcgan_kernels::batch_norm(
                 input,
-                self.weight.val(),
-                self.bias.val(),
+                weight,
+                bias,
                 self.running_mean.value().to_device(&device),
                 self.running_var.value().to_device(&device),
                 EPSILON,

@@ -56,6 +56,26 @@ pub struct ModelConfig {
     pub kernel: usize,
     /// The prior of z.
     pub latent: LatentDistribution,
+    /// Classes of a conditional model (the paper's appendix: the class joins z as a one-hot
+    /// vector and D's input as one-hot maps, see [`crate::conditional`]); 0 is unconditional.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub classes: usize,
+    /// Whether batch norm has its learned scale and bias (the appendix found the conditional
+    /// model better without them).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub bn_affine: bool,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Default for ModelConfig {
@@ -71,6 +91,8 @@ impl Default for ModelConfig {
             ndf: NDF,
             kernel: KERNEL,
             latent: LatentDistribution::Uniform,
+            classes: 0,
+            bn_affine: true,
         }
     }
 }
@@ -108,12 +130,31 @@ impl ModelConfig {
                 ),
             ));
         }
+        if self.classes > 1000 {
+            return Err(Error::option(
+                "classes",
+                format!(
+                    "{}: a conditional model has at most 1000 classes",
+                    self.classes
+                ),
+            ));
+        }
         for (flag, value) in [("nz", self.nz), ("ngf", self.ngf), ("ndf", self.ndf)] {
             if value == 0 || value > 4096 {
                 return Err(Error::option(flag, format!("{value}: expected 1 to 4096")));
             }
         }
         Ok(())
+    }
+
+    /// Whether the model is conditional (has classes).
+    pub fn is_conditional(&self) -> bool {
+        self.classes > 0
+    }
+
+    /// Length of G's input: z, then the one-hot class of a conditional model.
+    pub fn generator_input(&self) -> usize {
+        self.nz + self.classes
     }
 
     /// Number of stride-2 layers in each network, or `None` for a size no DCGAN makes.

@@ -78,11 +78,12 @@ impl Discriminator {
         let (k, p) = (config.kernel, config.padding());
         let width = |i: usize| config.ndf << i;
         // [c, S, S] -> [ndf, S/2, S/2]
-        let input = conv(config.channels, width(0), k, 2, p, device);
+        // A conditional D sees its class as one-hot maps beside the image's channels.
+        let input = conv(config.channels + config.classes, width(0), k, 2, p, device);
         let blocks = (1..n)
             .map(|i| DiscriminatorBlock {
                 conv: conv(width(i - 1), width(i), k, 2, p, device),
-                bn: BatchNorm2d::new(width(i), device),
+                bn: BatchNorm2d::with_affine(width(i), config.bn_affine, device),
             })
             .collect();
         // [ndf * 2^(n-1), 4, 4] -> [1, 1, 1]

@@ -54,17 +54,18 @@ impl Generator {
             .expect("ModelConfig::validate must be called before building a model");
         let (k, p, op) = (config.kernel, config.padding(), config.output_padding());
         let width = |i: usize| config.ngf << (n - 1 - i);
+        let bn = |c: usize| BatchNorm2d::with_affine(c, config.bn_affine, device);
         let mut blocks = Vec::with_capacity(n);
-        // Projection: [nz, 1, 1] -> [ngf * 2^(n-1), 4, 4].
+        // Projection: [nz (+ classes), 1, 1] -> [ngf * 2^(n-1), 4, 4].
         blocks.push(GeneratorBlock {
-            conv: conv_t(config.nz, width(0), 4, 1, 0, 0, device),
-            bn: BatchNorm2d::new(width(0), device),
+            conv: conv_t(config.generator_input(), width(0), 4, 1, 0, 0, device),
+            bn: bn(width(0)),
         });
         for i in 1..n {
             // [w(i-1), s, s] -> [w(i), 2s, 2s]
             blocks.push(GeneratorBlock {
                 conv: conv_t(width(i - 1), width(i), k, 2, p, op, device),
-                bn: BatchNorm2d::new(width(i), device),
+                bn: bn(width(i)),
             });
         }
         // [ngf, S/2, S/2] -> [channels, S, S]
@@ -79,10 +80,17 @@ impl Generator {
         crate::images::ImageShape::new(channels, 4 << self.blocks.len())
     }
 
+    /// Length of its input: nz, plus the classes of a conditional model.
+    pub fn input_len(&self) -> usize {
+        let [input, ..] = self.blocks[0].conv.weight.dims();
+        input
+    }
+
     /// Generates images in [-1, 1].
     ///
     /// # Shapes
-    /// - z: `[batch, nz]`
+    /// - z: `[batch, nz]` (`[batch, nz + classes]` for a conditional model, see
+    ///   [`crate::conditional::join_labels`])
     /// - output: `[batch, channels, image_size, image_size]`
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let x = self.hidden(z, |_, x| x);

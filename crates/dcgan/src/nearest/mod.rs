@@ -105,6 +105,11 @@ impl Knn {
         }
     }
 
+    /// The neighbours found so far of each query, nearest first.
+    pub fn best(&self) -> &[Vec<Neighbour>] {
+        &self.best
+    }
+
     /// The neighbours of each query, nearest first.
     pub fn finish(self) -> Vec<Vec<Neighbour>> {
         self.best

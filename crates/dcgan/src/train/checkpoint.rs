@@ -193,19 +193,53 @@ fn load_network<M: burn::module::Module>(
     Ok((net, config))
 }
 
-/// Loads just the generator from a checkpoint, with its configuration. On a plain (not autodiff)
-/// device it runs in inference mode.
+/// Loads just the generator of an unconditional model from a checkpoint, with its
+/// configuration; a conditional model is an error naming the file (its G needs a class: see
+/// [`load_any_generator`]). On a plain (not autodiff) device it runs in inference mode.
 pub fn load_generator(
+    path: &Path,
+    device: &burn::tensor::Device,
+) -> Result<(Generator, TrainConfig)> {
+    unconditional(path, load_any_generator(path, device)?)
+}
+
+/// Loads just the generator from a checkpoint, conditional or not.
+pub fn load_any_generator(
     path: &Path,
     device: &burn::tensor::Device,
 ) -> Result<(Generator, TrainConfig)> {
     load_network(path, "g", |m| Generator::new(m, device))
 }
 
-/// Loads just the discriminator from a checkpoint, with its configuration.
+/// Loads just the discriminator of an unconditional model from a checkpoint, with its
+/// configuration; a conditional model is an error naming the file.
 pub fn load_discriminator(
     path: &Path,
     device: &burn::tensor::Device,
 ) -> Result<(Discriminator, TrainConfig)> {
+    unconditional(path, load_any_discriminator(path, device)?)
+}
+
+/// Loads just the discriminator from a checkpoint, conditional or not.
+pub fn load_any_discriminator(
+    path: &Path,
+    device: &burn::tensor::Device,
+) -> Result<(Discriminator, TrainConfig)> {
     load_network(path, "d", |m| Discriminator::new(m, device))
+}
+
+/// `loaded`, unless its model is conditional.
+fn unconditional<M>(path: &Path, loaded: (M, TrainConfig)) -> Result<(M, TrainConfig)> {
+    if loaded.1.model.is_conditional() {
+        return Err(Error::format(
+            path,
+            format!(
+                "is a conditional model ({} classes): this command works on unconditional \
+                 models; sample it with `dcgan sample --class`, evaluate it with `dcgan \
+                 conditional-eval`",
+                loaded.1.model.classes
+            ),
+        ));
+    }
+    Ok(loaded)
 }

@@ -108,6 +108,13 @@ impl TrainConfig {
         }
         if let Some(eval) = &self.eval {
             eval.validate()?;
+            if self.model.is_conditional() {
+                return Err(Error::option(
+                    "eval_every",
+                    "FID during training is for unconditional models; evaluate a conditional \
+                     model with `dcgan conditional-eval`",
+                ));
+            }
         }
         Ok(())
     }

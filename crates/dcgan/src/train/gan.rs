@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use super::loss::{bce_fake, bce_real};
 use super::{Adam, TrainConfig};
 use crate::model::{Discriminator, Generator, weights};
-use crate::{latent, seeding};
+use crate::{conditional, latent, seeding};
 
 /// What one iteration measured (PyTorch's example prints the same five numbers).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -104,19 +104,44 @@ impl Gan {
     }
 
     /// One iteration on `real` (`[b, c, s, s]` in [-1, 1]): D's step on real and fake, then G's
-    /// step through the updated D, each with BCE (docs/paper.md section 2).
+    /// step through the updated D, each with BCE (docs/paper.md section 2). For an
+    /// unconditional model; see [`Gan::step_labelled`].
     pub fn step(&mut self, real: Tensor<4>) -> StepStats {
         let b = real.dims()[0];
         let z = self.next_z(b);
         self.step_with(real, z)
     }
 
+    /// One iteration of a conditional model on `real` with its classes `labels`: G makes its
+    /// fakes for the same classes (z joined with their one-hot vectors), and D judges real and
+    /// fake images with the class maps joined to their channels, as the appendix's code does.
+    pub fn step_labelled(&mut self, real: Tensor<4>, labels: &[usize]) -> StepStats {
+        let [b, _, s, _] = real.dims();
+        let classes = self.config.model.classes;
+        let z = self.next_z(b);
+        let hot = Tensor::<2>::from_data(
+            TensorData::new(conditional::one_hot(labels, classes), [b, classes]),
+            &self.device,
+        );
+        let maps = conditional::label_maps(labels, classes, s, &self.device);
+        self.step_inner(real, Tensor::cat(vec![z, hot], 1), Some(maps))
+    }
+
     /// [`Gan::step`] with a given z (`[b, nz]`): the step PyTorch's reference fixtures check.
     pub fn step_with(&mut self, real: Tensor<4>, z: Tensor<2>) -> StepStats {
+        self.step_inner(real, z, None)
+    }
+
+    /// The iteration; `maps` (a conditional model's class maps) join every image D judges.
+    fn step_inner(&mut self, real: Tensor<4>, z: Tensor<2>, maps: Option<Tensor<4>>) -> StepStats {
+        let judged = |x: Tensor<4>| match &maps {
+            Some(m) => Tensor::cat(vec![x, m.clone()], 1),
+            None => x,
+        };
         // (1) Update D: maximise log D(x) + log(1 - D(G(z))).
-        let real_logits = self.d.forward(real);
+        let real_logits = self.d.forward(judged(real));
         let fake = self.g.forward(z);
-        let fake_logits = self.d.forward(fake.clone().detach());
+        let fake_logits = self.d.forward(judged(fake.clone().detach()));
         let loss_d = bce_real(real_logits.clone()).add(bce_fake(fake_logits.clone()));
         let grads = GradientsParams::from_grads(loss_d.backward(), &self.d);
         update(&mut self.d, |d| self.adam_d.step(d, grads));
@@ -125,7 +150,7 @@ impl Gan {
         // constants here: only G is updated, so D's weight gradients (which PyTorch computes and
         // then zeroes) are never computed. D still updates its running statistics.
         let d = self.d.clone().no_grad();
-        let out_logits = d.forward(fake);
+        let out_logits = d.forward(judged(fake));
         let loss_g = bce_real(out_logits.clone());
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
         update(&mut self.g, |g| self.adam_g.step(g, grads));

@@ -59,10 +59,39 @@ pub fn read_run_config(run: &RunDir) -> Result<TrainConfig> {
         .map_err(|e| Error::format(&path, format!("not a dcgan run configuration: {e}")))
 }
 
-/// Writes the fixed-noise grid of `gan`'s generator to `path`.
+/// Writes the fixed-noise grid of `gan`'s generator to `path`: square, or for a conditional
+/// model one column per class.
 fn write_grid(gan: &Gan, fixed_z: &Tensor<2>, path: &std::path::Path) -> Result<()> {
     let images = crate::images::Images::from_tensor(gan.generator().forward(fixed_z.clone()));
-    render::save_grid(path, &images, None)
+    let classes = gan.config().model.classes;
+    render::save_grid(path, &images, (classes > 0).then_some(classes))
+}
+
+/// Checks that a conditional model's data has labels of as many classes as the model.
+fn check_classes(config: &TrainConfig, dataset: &Dataset) -> Result<()> {
+    let classes = config.model.classes;
+    if classes == 0 {
+        return Ok(());
+    }
+    match &dataset.classes {
+        Some(names) if names.len() == classes => Ok(()),
+        Some(names) => Err(Error::option(
+            "conditional",
+            format!(
+                "the model has {classes} classes but {} has {}",
+                config.data,
+                names.len()
+            ),
+        )),
+        None => Err(Error::option(
+            "conditional",
+            format!(
+                "{} has no labels (a folder needs one subfolder per class): a conditional model \
+                 trains on labelled images",
+                config.data
+            ),
+        )),
+    }
 }
 
 /// Trains per `config` in `run` (new) or continues the run (resume: `config` then only supplies
@@ -95,6 +124,7 @@ pub fn run_training(
             }
             // Open the data before touching the folder, so a bad source changes nothing.
             let dataset = open(config)?;
+            check_classes(config, &dataset)?;
             let mut config = config.clone();
             config.resolve_length(dataset.len());
             if force {
@@ -112,6 +142,7 @@ pub fn run_training(
             }
             stored.device = config.device;
             let dataset = open(&stored)?;
+            check_classes(&stored, &dataset)?;
             stored.resolve_length(dataset.len());
             let path = run.latest_checkpoint()?;
             let gan = checkpoint::load(&path, &stored, device)?;
@@ -144,9 +175,14 @@ fn train_loop(
     )?;
     let mut log = MetricsLog::open(&run.metrics(), first)?;
     // One fixed noise batch for every grid, so progress is comparable (PyTorch's `fixed_noise`).
-    let fixed = latent::batch(config.seed ^ 0xF1ED, config.grid_samples, m.nz, m.latent);
+    let mut fixed = latent::batch(config.seed ^ 0xF1ED, config.grid_samples, m.nz, m.latent);
+    if m.is_conditional() {
+        // Image i shows class i % classes: one column per class.
+        let labels: Vec<usize> = (0..config.grid_samples).map(|i| i % m.classes).collect();
+        fixed = crate::conditional::join_labels(&fixed, m.nz, &labels, m.classes);
+    }
     let fixed_z = Tensor::<2>::from_data(
-        TensorData::new(fixed, [config.grid_samples, m.nz]),
+        TensorData::new(fixed, [config.grid_samples, m.generator_input()]),
         &gan.device.clone().inner(),
     );
     let mut evaluator = match &config.eval {
@@ -168,7 +204,14 @@ fn train_loop(
     while let Some(batch) = loader.next_batch() {
         let batch = batch?;
         let real = batch.images.into_tensor(&gan.device);
-        let stats = gan.step(real);
+        let stats = if m.is_conditional() {
+            let labels = batch.labels.as_deref().unwrap_or(&[]);
+            let labels =
+                crate::conditional::labels_of(labels, m.classes, &config.data.to_string())?;
+            gan.step_labelled(real, &labels)
+        } else {
+            gan.step(real)
+        };
         let mut record = Record {
             iteration: gan.iteration,
             epoch: batch.iteration / per_epoch,

@@ -23,6 +23,7 @@ pub fn small_model(image_size: usize, channels: usize, width: usize) -> ModelCon
         ndf: width,
         kernel: 4,
         latent: LatentDistribution::Uniform,
+        ..Default::default()
     }
 }
 
