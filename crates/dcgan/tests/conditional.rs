@@ -74,15 +74,9 @@ fn a_conditional_mnist_model_draws_the_digit_it_is_asked_for() {
         nn.add(&real.select(part), &labels[part[0]..part[0] + part.len()]);
     }
     let accuracy = 1.0 - nn.errors() as f64 / asked.len() as f64;
-    dcgan::render::save_grid(&samples, Some(50)).unwrap();
-    eprintln!(
-        &nn.predictions()[..500]
-            .iter()
-            .step_by(10)
-            .collect::<Vec<_>>()
-    );
-    // Measured: 0.XX at 300 iterations (seed 0). An unconditional model, or a label path that
-    // does not reach G, scores about 0.1.
+    // Measured: 0.84 at 1,000 iterations (seed 0); at 300 this run had collapsed to one blurred
+    // shape for every class and scored 0.06. Chance, for a label path that does not reach G, is
+    // 0.1.
     assert!(accuracy > 0.5, "accuracy {accuracy}");
     let per_class: Vec<usize> = (0..10)
         .map(|c| {
