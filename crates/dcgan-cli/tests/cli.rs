@@ -1515,3 +1515,115 @@ fn metrics_reject_bad_input_with_clear_errors_and_write_nothing() {
     assert!(err.contains("no labels"), "{err}");
     assert!(!clf2.exists());
 }
+
+#[test]
+fn a_conditional_run_samples_by_class_and_refuses_bad_classes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("cond");
+    let mut args = vec![
+        "train",
+        "--out",
+        s(&run),
+        "--max-iters",
+        "2",
+        "--conditional",
+        "--bn-affine",
+        "false",
+        "--quiet",
+    ];
+    args.extend(TINY);
+    ok(&args);
+    let config = json(&run.join("config.json"));
+    assert_eq!(config["model"]["classes"], 4, "builtin has 4 shapes");
+    assert_eq!(config["model"]["bn_affine"], false);
+    // The training grid (64 images of 16 pixels, 2 between) has one column per class.
+    let grid = png(&run.join("samples/latest.png"));
+    assert_eq!((grid.width(), grid.height()), (4 * 18 + 2, 16 * 18 + 2));
+
+    // --class fixes every image's class: the same seeds with another class differ.
+    let a = tmp.path().join("a.png");
+    let b = tmp.path().join("b.png");
+    let a2 = tmp.path().join("a2.png");
+    ok(&[
+        "sample",
+        "--run",
+        s(&run),
+        "--seeds",
+        "0-3",
+        "--class",
+        "1",
+        "--out",
+        s(&a),
+    ]);
+    ok(&[
+        "sample",
+        "--run",
+        s(&run),
+        "--seeds",
+        "0-3",
+        "--class",
+        "2",
+        "--out",
+        s(&b),
+    ]);
+    ok(&[
+        "sample",
+        "--run",
+        s(&run),
+        "--seeds",
+        "0-3",
+        "--class",
+        "1",
+        "--out",
+        s(&a2),
+    ]);
+    assert_eq!(png(&a), png(&a2));
+    assert_ne!(png(&a), png(&b));
+
+    let out = tmp.path().join("never.png");
+    let (_plain_tmp, plain) = tiny_run();
+    refused(
+        vec![
+            (
+                vec![
+                    "sample",
+                    "--run",
+                    s(&run),
+                    "--class",
+                    "12",
+                    "--out",
+                    s(&out),
+                ],
+                &["12", "0 to 3"],
+            ),
+            (
+                vec![
+                    "sample",
+                    "--run",
+                    s(&plain),
+                    "--class",
+                    "1",
+                    "--out",
+                    s(&out),
+                ],
+                &["unconditional"],
+            ),
+            (
+                vec!["interpolate", "--run", s(&run), "--out", s(&out)],
+                &["conditional", "--class"],
+            ),
+            (
+                vec![
+                    "train",
+                    "--out",
+                    s(&out),
+                    "--conditional",
+                    "--data",
+                    "folder:/nonexistent",
+                ],
+                &["/nonexistent"],
+            ),
+        ],
+        &out,
+    );
+}

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Makes every figure of docs/gallery.md. The faces run is made first by
+#   dcgan train --data folder:DIR/celeba-align-subset --image-size 64 --max-iters 1750 \
+#     --checkpoint-every 250 --keep-checkpoints 40 --sample-every 250 --out runs/faces
+# (DIR: where ../shared/data/celeba/celeba-align-subset5000.tar is unpacked), and the
+# conditional MNIST run by
+#   dcgan train --data mnist:MNIST_DIR --conditional --bn-affine false --ngf 32 --ndf 32 \
+#     --max-iters 1500 --sample-every 500 --out runs/mnist-conditional
+# Usage: docs/gallery.sh [DCGAN_BINARY]; RUN and MNIST_RUN override the run folders.
+set -eu
+DCGAN=${1:-target/release/dcgan}
+RUN=${RUN:-runs/faces}
+MNIST_RUN=${MNIST_RUN:-runs/mnist-conditional}
+CKPT=$RUN/checkpoints/ckpt_00001750.safetensors
+OUT=docs/gallery
+mkdir -p $OUT
+
+# Samples, and the contact sheets the exemplars and boxes were picked from.
+$DCGAN sample --checkpoint $CKPT --n 64 --seed 0 --out $OUT/faces-samples.png
+$DCGAN sample --checkpoint $CKPT --seeds 0-95 --sheet $OUT/faces-sheet.png --columns 12
+
+# Walks in latent space (Fig. 4): four walks through 9 seeds each.
+$DCGAN interpolate --checkpoint $CKPT --points 9 --steps 3 --walks 4 --seed 1000 --out $OUT/faces-walk.png
+$DCGAN interpolate --checkpoint $CKPT --points 9 --steps 8 --walks 4 --seed 1000 --gif $OUT/faces-walk.gif
+
+# Vector arithmetic (Fig. 7): smiling woman - neutral woman + neutral man.
+$DCGAN arithmetic --checkpoint $CKPT --a 17,21,57 --b 3,15,31 --c 32,126,164 --out $OUT/faces-arithmetic.png
+
+# A "turn" direction (Fig. 8): faces turned to the viewer's left minus faces turned right.
+$DCGAN turn --checkpoint $CKPT --towards 19,23,143 --away 47,85,178 --seeds 0,3,8,12,15,40 --steps 9 --out $OUT/faces-turn.png
+
+# Guided backpropagation of D's last-layer features, trained D beside a random one (Fig. 5).
+$DCGAN visualize --checkpoint $CKPT --layer last --features 0-5 --top 6 --out $OUT/faces-gbp.png
+
+# Forgetting (Fig. 6): the boxes of docs/boxes-faces.json, drawn by hand on the sheet above.
+$DCGAN forget --checkpoint $CKPT --boxes docs/boxes-faces.json --seeds 14,17,21,57,60,62,154,156,0,3,8,12 --out $OUT/faces-forget.png
+
+# The memorisation check: samples against all 5,000 training faces (500 held out).
+$DCGAN nearest --checkpoint $CKPT --n 256 --held-out 500 --show 10 --out $OUT/faces-nearest.png
+
+# The appendix: a conditional MNIST model, one row per digit.
+if [ -d "$MNIST_RUN" ]; then
+  $DCGAN sample --run $MNIST_RUN --n 100 --columns 10 --out $OUT/mnist-conditional.png
+fi
