@@ -72,8 +72,8 @@ fn autodiff_gradient(
     for block in da.blocks.iter().take(layer) {
         let z = dcgan_kernels::batch_norm(
             block.conv.forward(a),
-            block.bn.weight.val(),
-            block.bn.bias.val(),
+            block.bn.weight.as_ref().unwrap().val(),
+            block.bn.bias.as_ref().unwrap().val(),
             block.bn.running_mean.value(),
             block.bn.running_var.value(),
             1e-5,

@@ -118,7 +118,7 @@ mod tests {
         let images = Tensor::<4>::zeros([2, 1, 2, 2], &device).add_scalar(-1.0);
         let joined = join_label_maps(images, &[1, 0], 2);
         assert_eq!(joined.dims(), [2, 3, 2, 2]);
-        let v = joined.into_data().to_vec::<f32>().unwrap();
+        let v = joined.into_data().try_to_vec::<f32>().unwrap();
         // image 0: its channel, then map 0 (zeros), map 1 (ones); image 1: map 0 ones.
         assert_eq!(
             &v[..12],
