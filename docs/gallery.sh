@@ -6,11 +6,15 @@
 # conditional MNIST run by
 #   dcgan train --data mnist:MNIST_DIR --conditional --bn-affine false --ngf 32 --ndf 32 \
 #     --max-iters 1500 --sample-every 500 --out runs/mnist-conditional
-# Usage: docs/gallery.sh [DCGAN_BINARY]; RUN and MNIST_RUN override the run folders.
+# and the unconditional MNIST run by
+#   dcgan train --data mnist:MNIST_DIR --max-iters 1000 --sample-every 250 --out runs/mnist
+# Usage: docs/gallery.sh [DCGAN_BINARY]; RUN, MNIST_RUN and MNIST_PLAIN override the run
+# folders; a MNIST run that is not there is skipped.
 set -eu
 DCGAN=${1:-target/release/dcgan}
 RUN=${RUN:-runs/faces}
 MNIST_RUN=${MNIST_RUN:-runs/mnist-conditional}
+MNIST_PLAIN=${MNIST_PLAIN:-runs/mnist}
 CKPT=$RUN/checkpoints/ckpt_00001750.safetensors
 OUT=docs/gallery
 mkdir -p $OUT
@@ -41,4 +45,11 @@ $DCGAN nearest --checkpoint $CKPT --n 256 --held-out 500 --show 10 --out $OUT/fa
 # The appendix: a conditional MNIST model, one row per digit.
 if [ -d "$MNIST_RUN" ]; then
   $DCGAN sample --run $MNIST_RUN --n 100 --columns 10 --out $OUT/mnist-conditional.png
+fi
+
+# MNIST, unconditional: samples at the end of training, walks, nearest training digits.
+if [ -d "$MNIST_PLAIN" ]; then
+  $DCGAN sample --run $MNIST_PLAIN --n 64 --seed 0 --out $OUT/mnist-samples.png
+  $DCGAN interpolate --run $MNIST_PLAIN --points 9 --steps 3 --walks 3 --seed 100 --out $OUT/mnist-walk.png
+  $DCGAN nearest --run $MNIST_PLAIN --n 64 --held-out 1000 --show 8 --out $OUT/mnist-nearest.png
 fi
