@@ -46,3 +46,7 @@ pub mod seeding;
 pub mod train;
 
 pub use error::{Error, Result};
+
+/// Progress of a long computation in stages: `(stage, done, total)`, as the experiments report
+/// it (the memorisation check, the metrics, the SVM experiment, the conditional evaluation).
+pub type StageProgress<'a> = &'a mut dyn FnMut(&str, usize, usize);

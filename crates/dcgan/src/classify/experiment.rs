@@ -22,7 +22,7 @@ use crate::train::{TrainConfig, checkpoint};
 use crate::{Error, Result};
 
 /// Progress: `(stage, done, total)`, e.g. `("trained D", 4096, 50000)`.
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+pub use crate::StageProgress as Progress;
 
 /// Where D comes from: a checkpoint's discriminator, or (the paper's random-features baseline)
 /// a freshly initialised one of the checkpoint's architecture.

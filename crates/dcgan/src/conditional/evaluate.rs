@@ -25,7 +25,7 @@ use crate::train::checkpoint;
 use crate::{Error, Result};
 
 /// Progress: `(stage, done, total)`.
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+pub use crate::StageProgress as Progress;
 
 /// What to evaluate.
 #[derive(Debug, Clone)]
@@ -291,8 +291,7 @@ mod tests {
         let mut nn = NearestClassifier::new(&queries, truth.clone(), &device);
         assert_eq!(nn.predictions(), vec![None; 40]);
         assert_eq!(nn.errors(), 40);
-        for (chunk, part) in (0..300).collect::<Vec<_>>().chunks(37).enumerate() {
-            let _ = chunk;
+        for part in (0..300).collect::<Vec<_>>().chunks(37) {
             nn.add(
                 &reference.select(part),
                 &labels[part[0]..part[0] + part.len()],

@@ -98,7 +98,7 @@ impl Default for MetricSettings {
 }
 
 /// Progress: `(stage, done, total)`.
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+pub use crate::StageProgress as Progress;
 
 /// One side of a comparison in feature space.
 #[derive(Debug, Clone)]

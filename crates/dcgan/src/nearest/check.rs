@@ -22,7 +22,7 @@ use crate::train::checkpoint;
 use crate::{Error, Result};
 
 /// Progress: `(stage, done, total)`.
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+pub use crate::StageProgress as Progress;
 
 /// What to check.
 #[derive(Debug, Clone)]
