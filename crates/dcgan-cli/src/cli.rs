@@ -134,7 +134,8 @@ pub struct TrainArgs {
     /// Images per batch (the paper: 128).
     #[arg(long, default_value_t = defaults::BATCH_SIZE)]
     pub batch_size: usize,
-    /// Passes over the data (default: 5 when --max-iters is not given either).
+    /// Passes over the data (default: 12 on builtin, 5 on other sources, when --max-iters is not
+    /// given either).
     #[arg(long, conflicts_with = "max_iters")]
     pub epochs: Option<u64>,
     /// Total iterations (one D step and one G step each).
@@ -803,9 +804,11 @@ mod tests {
             .find(|a| a.get_id() == "epochs")
             .expect("--epochs");
         let help = epochs.get_help().expect("help").to_string();
-        assert!(
-            help.contains(&format!("default: {} when", defaults::EPOCHS)),
-            "{help}"
+        let words = format!(
+            "default: {} on builtin, {} on other sources, when",
+            defaults::BUILTIN_EPOCHS,
+            defaults::EPOCHS
         );
+        assert!(help.contains(&words), "{help}");
     }
 }

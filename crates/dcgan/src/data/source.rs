@@ -86,6 +86,19 @@ impl DataSource {
         }
     }
 
+    /// Passes over the data when a run gives no length: [`defaults::BUILTIN_EPOCHS`] on
+    /// `builtin` (the quick start: recognisable shapes in under 5 minutes on 2 CPU cores),
+    /// [`defaults::EPOCHS`] on everything else.
+    ///
+    /// [`defaults::BUILTIN_EPOCHS`]: crate::defaults::BUILTIN_EPOCHS
+    /// [`defaults::EPOCHS`]: crate::defaults::EPOCHS
+    pub fn default_epochs(&self) -> u64 {
+        match self {
+            DataSource::Builtin => crate::defaults::BUILTIN_EPOCHS,
+            _ => crate::defaults::EPOCHS,
+        }
+    }
+
     /// Whether two sources are of the same kind (e.g. two copies of MNIST at different paths).
     pub fn same_kind(&self, other: &DataSource) -> bool {
         std::mem::discriminant(self) == std::mem::discriminant(other)
