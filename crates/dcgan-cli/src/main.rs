@@ -29,6 +29,7 @@ fn keep_freed_memory() {
 }
 
 fn main() -> ExitCode {
+    exit_quietly_on_closed_pipe();
     let cli = cli::Cli::parse();
     let command = cli.command.name();
     if matches!(cli.command, cli::Command::Train(_) | cli::Command::Bench(_)) {
@@ -51,5 +52,18 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+/// `dcgan ... | head` closes the pipe early; like other Unix tools, end quietly then instead of
+/// panicking in `println!` (Rust ignores SIGPIPE, so a write to a closed pipe is an error that
+/// `println!` turns into a panic). Checkpoints are written atomically, so a run ended this way
+/// leaves its last checkpoint whole.
+fn exit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal at start-up, before any other
+    // thread exists, has no memory-safety conditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -1627,3 +1627,28 @@ fn a_conditional_run_samples_by_class_and_refuses_bad_classes() {
         &out,
     );
 }
+
+/// `dcgan ... | head -1`: a closed stdout ends the command quietly (SIGPIPE, as other Unix tools
+/// do), not with a panic in `println!`.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let (tmp, run) = tiny_run();
+    let grid = tmp.path().join("grid.png");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dcgan"))
+        .args(["sample", "--run", s(&run), "--n", "4", "--out", s(&grid)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Close the reading end before the command writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("waits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // SIGPIPE is 13 on Linux, macOS and the BSDs.
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+    // The work before the first line of output was done: the grid is there, 2x2 tiles of 16.
+    assert!(png(&grid).width() >= 32, "{}", grid.display());
+}

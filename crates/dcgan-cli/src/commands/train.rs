@@ -49,9 +49,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             }
             match args.max_iters {
                 Some(n) => config.iterations = n,
-                None => {
-                    config.epochs = Some(args.epochs.unwrap_or(config.data.default_epochs()))
-                }
+                None => config.epochs = Some(args.epochs.unwrap_or(config.data.default_epochs())),
             }
             let out = args
                 .out
