@@ -6,15 +6,19 @@
 # conditional MNIST run by
 #   dcgan train --data mnist:MNIST_DIR --conditional --bn-affine false --ngf 32 --ndf 32 \
 #     --max-iters 1500 --sample-every 500 --out runs/mnist-conditional
-# and the unconditional MNIST run by
+# the unconditional MNIST run by
 #   dcgan train --data mnist:MNIST_DIR --max-iters 1000 --sample-every 250 --out runs/mnist
-# Usage: docs/gallery.sh [DCGAN_BINARY]; RUN, MNIST_RUN and MNIST_PLAIN override the run
-# folders; a MNIST run that is not there is skipped.
+# and the CIFAR-10 run by (CIFAR_DIR: where ../shared/data/cifar10-jpg/*.tar.gz are unpacked)
+#   dcgan train --data folder:CIFAR_DIR/cifar10-jpg/train --image-size 32 --max-iters 2500 \
+#     --checkpoint-every 500 --keep-checkpoints 10 --sample-every 500 --out runs/cifar10
+# Usage: docs/gallery.sh [DCGAN_BINARY]; RUN, MNIST_RUN, MNIST_PLAIN and CIFAR_RUN override the
+# run folders; a MNIST or CIFAR-10 run that is not there is skipped.
 set -eu
 DCGAN=${1:-target/release/dcgan}
 RUN=${RUN:-runs/faces}
 MNIST_RUN=${MNIST_RUN:-runs/mnist-conditional}
 MNIST_PLAIN=${MNIST_PLAIN:-runs/mnist}
+CIFAR_RUN=${CIFAR_RUN:-runs/cifar10}
 CKPT=$RUN/checkpoints/ckpt_00001750.safetensors
 OUT=docs/gallery
 mkdir -p $OUT
@@ -52,4 +56,11 @@ if [ -d "$MNIST_PLAIN" ]; then
   $DCGAN sample --run $MNIST_PLAIN --n 64 --seed 0 --out $OUT/mnist-samples.png
   $DCGAN interpolate --run $MNIST_PLAIN --points 9 --steps 3 --walks 3 --seed 100 --out $OUT/mnist-walk.png
   $DCGAN nearest --run $MNIST_PLAIN --n 64 --held-out 1000 --show 8 --out $OUT/mnist-nearest.png
+fi
+
+# CIFAR-10: samples at the end of training, walks, nearest training images (the run's folder).
+if [ -d "$CIFAR_RUN" ]; then
+  $DCGAN sample --run $CIFAR_RUN --n 64 --seed 0 --out $OUT/cifar10-samples.png
+  $DCGAN interpolate --run $CIFAR_RUN --points 9 --steps 3 --walks 3 --seed 100 --out $OUT/cifar10-walk.png
+  $DCGAN nearest --run $CIFAR_RUN --n 64 --held-out 1000 --show 8 --out $OUT/cifar10-nearest.png
 fi
