@@ -1652,3 +1652,96 @@ fn a_closed_stdout_ends_quietly_without_a_panic() {
     // The work before the first line of output was done: the grid is there, 2x2 tiles of 16.
     assert!(png(&grid).width() >= 32, "{}", grid.display());
 }
+
+/// A second `dcgan train` on a folder that a live training writes is refused with the holder's
+/// process id, while `sample` still reads the run; after the first is killed with SIGKILL (no
+/// chance to clean up), the folder resumes.
+#[cfg(unix)]
+#[test]
+fn one_training_per_run_folder_and_a_killed_one_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let mut args = vec![
+        "train",
+        "--out",
+        s(&run),
+        "--max-iters",
+        "1000000",
+        "--sample-every",
+        "0",
+        "--checkpoint-every",
+        "2",
+        "--quiet",
+    ];
+    args.extend(TINY);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dcgan"))
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runs");
+    let checkpoints = run.join("checkpoints");
+    let started = std::time::Instant::now();
+    let finished = |dir: &Path| {
+        std::fs::read_dir(dir).map_or(0, |d| {
+            d.filter(|e| {
+                let name = e.as_ref().unwrap().file_name().into_string().unwrap();
+                name.starts_with("ckpt_") && name.ends_with(".safetensors")
+            })
+            .count()
+        })
+    };
+    while finished(&checkpoints) == 0 {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no checkpoint after 2 minutes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let err = fails(&["train", "--resume", s(&run), "--max-iters", "4"]);
+    assert!(
+        err.contains("another training is writing this run folder")
+            && err.contains(&format!("process {}", child.id())),
+        "{err}"
+    );
+    let forced = {
+        let mut a = args.clone();
+        a.push("--force");
+        fails(&a)
+    };
+    assert!(forced.contains("another training is writing"), "{forced}");
+    let grid = tmp.path().join("grid.png");
+    ok(&["sample", "--run", s(&run), "--n", "4", "--out", s(&grid)]);
+
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        run.join("train.lock").exists(),
+        "SIGKILL leaves the file behind"
+    );
+    let last = std::fs::read_dir(&checkpoints)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_prefix("ckpt_")?
+                .strip_suffix(".safetensors")?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap();
+    let target = (last + 2).to_string();
+    ok(&[
+        "train",
+        "--resume",
+        s(&run),
+        "--max-iters",
+        &target,
+        "--quiet",
+    ]);
+    assert!(
+        run.join(format!("checkpoints/ckpt_{:08}.safetensors", last + 2))
+            .exists()
+    );
+    assert!(!run.join("train.lock").exists());
+}

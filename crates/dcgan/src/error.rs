@@ -40,6 +40,19 @@ pub enum Error {
         /// The run folder.
         path: PathBuf,
     },
+    /// A training already writes this run folder (it holds the folder's `train.lock`).
+    #[error(
+        "{}: another training is writing this run folder{}; wait for it to end or stop it \
+         (commands that only read the run, such as sample, work meanwhile)",
+        path.display(),
+        pid.map(|p| format!(" (process {p} holds train.lock)")).unwrap_or_default()
+    )]
+    RunInUse {
+        /// The run folder.
+        path: PathBuf,
+        /// The process holding it, as its lock file says.
+        pid: Option<u32>,
+    },
     /// A setting with an unusable value, named as the library's configuration names it
     /// (`image_size`, `batch_size`, `iterations`: the fields of [`crate::model::ModelConfig`],
     /// [`crate::train::TrainConfig`] and the other settings structs); a front end maps the name

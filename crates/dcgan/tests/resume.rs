@@ -144,3 +144,84 @@ fn a_checkpoint_header_alone_gives_its_configuration() {
         );
     }
 }
+
+/// A run killed before its first checkpoint (SIGKILL leaves config.json, some metrics and
+/// grids, and no checkpoint) resumes from iteration 0 and ends as the uninterrupted run does.
+#[test]
+fn a_run_stopped_before_its_first_checkpoint_resumes_from_the_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(small_model(16, 3, 8), DataSource::Builtin, 16, 6);
+    cfg.sample_every = 2;
+    let straight = RunDir::new(tmp.path().join("straight"));
+    train(&straight, &cfg, Start::New { force: false })
+        .0
+        .unwrap();
+
+    let killed = RunDir::new(tmp.path().join("killed"));
+    let mut rec = common::Recorder {
+        stop_after: Some(3),
+        ..Default::default()
+    };
+    let device = burn::tensor::Device::flex();
+    let err = dcgan::train::run_training(
+        &killed,
+        &cfg,
+        Start::New { force: false },
+        &device,
+        &mut rec,
+    )
+    .unwrap_err();
+    assert!(matches!(err, dcgan::Error::Interrupted { .. }), "{err}");
+    std::fs::remove_dir_all(killed.checkpoints()).unwrap();
+    assert_eq!(metrics::read(&killed.metrics()).unwrap().len(), 3);
+    assert!(killed.latest_checkpoint().is_err());
+
+    let (resumed, rec) = train(&killed, &cfg, Start::Resume);
+    assert_eq!(resumed.unwrap().iterations, 6);
+    assert_eq!(rec.records.first().unwrap().iteration, 1);
+    let (a, _) = weights::read_safetensors(&straight.checkpoint(6)).unwrap();
+    let (b, _) = weights::read_safetensors(&killed.checkpoint(6)).unwrap();
+    for (name, t) in &a {
+        assert_eq!(t, &b[name], "{name} differs");
+    }
+    let ma = metrics::read(&straight.metrics()).unwrap();
+    let mb = metrics::read(&killed.metrics()).unwrap();
+    assert_eq!(
+        mb.len(),
+        6,
+        "the first 3 lines were replaced, not kept twice"
+    );
+    for (x, y) in ma.iter().zip(&mb) {
+        assert_eq!((x.iteration, x.stats), (y.iteration, y.stats));
+    }
+}
+
+/// While a training holds a run folder, a second training on it (resume or --force) is refused
+/// with the holder's process id and changes nothing; once it lets go, the folder trains again.
+#[test]
+fn a_second_training_on_a_folder_in_use_is_refused_and_changes_nothing() {
+    let (_tmp, mut cfg, run) = two_iterations();
+    let checkpoint = std::fs::read(run.checkpoint(2)).unwrap();
+    let history = std::fs::read(run.metrics()).unwrap();
+    let held = run.lock().unwrap();
+    cfg.iterations = 4;
+    for start in [Start::Resume, Start::New { force: true }] {
+        match train(&run, &cfg, start).0 {
+            Err(dcgan::Error::RunInUse { path, pid }) => {
+                assert_eq!(path, run.root());
+                assert_eq!(pid, Some(std::process::id()));
+            }
+            other => panic!("{start:?}: {other:?}"),
+        }
+        assert_eq!(std::fs::read(run.checkpoint(2)).unwrap(), checkpoint);
+        assert_eq!(std::fs::read(run.metrics()).unwrap(), history);
+        assert!(!run.checkpoint(4).exists());
+    }
+    drop(held);
+    let (summary, _) = train(&run, &cfg, Start::Resume);
+    assert_eq!(summary.unwrap().iterations, 4);
+    assert!(
+        !run.lock_file().exists(),
+        "the training let go of the folder"
+    );
+}

@@ -112,7 +112,7 @@ pub fn run_training(
             Some(c.model.channels),
         )
     };
-    let (config, gan, dataset) = match start {
+    let (config, gan, dataset, _lock) = match start {
         Start::New { force } => {
             config.validate()?;
             let occupied =
@@ -127,15 +127,18 @@ pub fn run_training(
             check_classes(config, &dataset)?;
             let mut config = config.clone();
             config.resolve_length(dataset.len());
+            std::fs::create_dir_all(run.root()).map_err(|e| Error::io(run.root(), e))?;
+            // Taken before --force clears anything: a live run's outputs are never removed.
+            let lock = run.lock()?;
             if force {
                 run.clear_outputs()?;
             }
-            std::fs::create_dir_all(run.root()).map_err(|e| Error::io(run.root(), e))?;
             let gan = Gan::new(&config, device);
-            (config, gan, dataset)
+            (config, gan, dataset, lock)
         }
         Start::Resume => {
             let mut stored = read_run_config(run)?;
+            let lock = run.lock()?;
             if config.epochs.is_some() || config.iterations > 0 {
                 stored.epochs = config.epochs;
                 stored.iterations = config.iterations;
@@ -144,9 +147,19 @@ pub fn run_training(
             let dataset = open(&stored)?;
             check_classes(&stored, &dataset)?;
             stored.resolve_length(dataset.len());
-            let path = run.latest_checkpoint()?;
-            let gan = checkpoint::load(&path, &stored, device)?;
-            (stored, gan, dataset)
+            let gan = match run.list_checkpoints()?.pop() {
+                Some((_, path)) => checkpoint::load(&path, &stored, device)?,
+                None => {
+                    // Stopped before its first checkpoint: config.json holds everything the run
+                    // is, and the same seed draws the same start, so this is the same run.
+                    observer.note(&format!(
+                        "{} has no checkpoint yet: starting it again from iteration 0",
+                        run.root().display()
+                    ));
+                    Gan::new(&stored, device)
+                }
+            };
+            (stored, gan, dataset, lock)
         }
     };
     let json = serde_json::to_string_pretty(&config).expect("config serialises");

@@ -10,7 +10,12 @@
 //!   samples/latest.png
 //!   checkpoints/ckpt_000500.safetensors   G, D, both Adam states, RNG and data position
 //!   checkpoints/best.safetensors          the same at the best evaluation (--eval-every)
+//!   train.lock             while a training writes the folder: its process id ([`RunLock`])
 //! ```
+
+mod lock;
+
+pub use lock::RunLock;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
