@@ -225,3 +225,99 @@ fn a_second_training_on_a_folder_in_use_is_refused_and_changes_nothing() {
         "the training let go of the folder"
     );
 }
+
+/// A 6-iteration run with a checkpoint at 2, 4 and 6, and the same run straight through.
+fn three_checkpoints() -> (tempfile::TempDir, dcgan::train::TrainConfig, RunDir, RunDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(small_model(16, 1, 4), DataSource::Builtin, 8, 6);
+    cfg.checkpoint_every = 2;
+    cfg.keep_checkpoints = 3;
+    let run = RunDir::new(tmp.path().join("run"));
+    train(&run, &cfg, Start::New { force: false }).0.unwrap();
+    let mut longer = cfg.clone();
+    longer.iterations = 8;
+    let straight = RunDir::new(tmp.path().join("straight"));
+    train(&straight, &longer, Start::New { force: false })
+        .0
+        .unwrap();
+    (tmp, longer, run, straight)
+}
+
+/// Flips one bit in the middle of a file (inside the tensors, past the header).
+fn flip_a_bit(path: &std::path::Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let i = bytes.len() - bytes.len() / 3;
+    bytes[i] ^= 0x10;
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A bit flipped in the newest checkpoint, or the file cut short, is found on load with the
+/// file named; resume passes over it, says so, continues from the newest intact one and ends
+/// as the uninterrupted run does (metrics past that checkpoint replaced).
+#[test]
+fn a_damaged_newest_checkpoint_is_detected_and_resume_falls_back() {
+    for damage in ["bit", "truncated"] {
+        let (_tmp, longer, run, straight) = three_checkpoints();
+        let newest = run.checkpoint(6);
+        match damage {
+            "bit" => flip_a_bit(&newest),
+            _ => {
+                let bytes = std::fs::read(&newest).unwrap();
+                std::fs::write(&newest, &bytes[..bytes.len() / 2]).unwrap();
+            }
+        }
+        let err = dcgan::train::checkpoint::load(&newest, &longer, &burn::tensor::Device::flex())
+            .err()
+            .expect("damage is detected");
+        let text = err.to_string();
+        assert!(text.contains("ckpt_00000006.safetensors"), "{text}");
+        if damage == "bit" {
+            assert!(text.contains("damaged"), "{text}");
+        }
+
+        let (summary, rec) = train(&run, &longer, Start::Resume);
+        assert_eq!(summary.unwrap().iterations, 8, "{damage}");
+        assert_eq!(rec.records.first().unwrap().iteration, 5, "resumed from 4");
+        assert!(
+            rec.notes
+                .iter()
+                .any(|n| n.contains("passing over a damaged checkpoint")
+                    && n.contains("ckpt_00000006"))
+                && rec
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("resuming from") && n.contains("ckpt_00000004")),
+            "{:?}",
+            rec.notes
+        );
+        let (a, _) = weights::read_safetensors(&straight.checkpoint(8)).unwrap();
+        let (b, _) = weights::read_safetensors(&run.checkpoint(8)).unwrap();
+        for (name, t) in &a {
+            assert_eq!(t, &b[name], "{damage}: {name} differs");
+        }
+        let ma = metrics::read(&straight.metrics()).unwrap();
+        let mb = metrics::read(&run.metrics()).unwrap();
+        assert_eq!(mb.len(), 8, "{damage}: no iteration logged twice");
+        for (x, y) in ma.iter().zip(&mb) {
+            assert_eq!((x.iteration, x.stats), (y.iteration, y.stats));
+        }
+    }
+}
+
+/// With every checkpoint damaged, resume refuses (it does not start over on its own) and says
+/// how to.
+#[test]
+fn a_run_whose_checkpoints_are_all_damaged_is_refused() {
+    let (_tmp, longer, run, _straight) = three_checkpoints();
+    for it in [2, 4, 6] {
+        flip_a_bit(&run.checkpoint(it));
+    }
+    let err = train(&run, &longer, Start::Resume)
+        .0
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("none of its 3 checkpoints reads back whole") && err.contains("--force"),
+        "{err}"
+    );
+}

@@ -1,6 +1,8 @@
 //! Checkpoints: G, D, both Adam states, the z stream and the iteration (which fixes the data
 //! position, see [`crate::data::Loader`]) in one safetensors file with the config in its
-//! metadata. Written atomically; the last K kept.
+//! metadata. Written atomically; the last K kept. Each carries a SHA-256 of its contents
+//! (`checksum`), checked on every read, so a bad copy or a flipped bit is an error naming the file
+//! instead of a model quietly trained on from damaged weights.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,6 +17,50 @@ use crate::{Error, Result};
 
 /// Marks our checkpoint files.
 const FORMAT: &str = "dcgan-checkpoint-v1";
+/// The metadata key of the checksum.
+const CHECKSUM: &str = "checksum";
+
+/// SHA-256 of a checkpoint's contents: every tensor (name, shape, values) in name order, then
+/// every metadata entry but the checksum itself, each length-prefixed; `sha256:<hex>`.
+fn checksum(tensors: &Tensors, meta: &BTreeMap<String, String>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let text = |h: &mut Sha256, s: &str| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    let mut buf = Vec::with_capacity(4 << 14);
+    for (name, t) in tensors {
+        text(&mut hash, name);
+        hash.update((t.shape.len() as u64).to_le_bytes());
+        for d in &t.shape {
+            hash.update((*d as u64).to_le_bytes());
+        }
+        for chunk in t.values.chunks(1 << 14) {
+            buf.clear();
+            buf.extend(chunk.iter().flat_map(|v| v.to_le_bytes()));
+            hash.update(&buf);
+        }
+    }
+    for (key, value) in meta.iter().filter(|(k, _)| k.as_str() != CHECKSUM) {
+        text(&mut hash, key);
+        text(&mut hash, value);
+    }
+    format!("sha256:{:x}", hash.finalize())
+}
+
+/// Checks a checkpoint's contents against its checksum (files written before checksums were
+/// added have none, and pass).
+fn verify(path: &Path, tensors: &Tensors, meta: &BTreeMap<String, String>) -> Result<()> {
+    match meta.get(CHECKSUM) {
+        Some(stored) if *stored != checksum(tensors, meta) => Err(Error::format(
+            path,
+            "checkpoint is damaged: its contents do not match the checksum written with it (a bad \
+             copy or a disk error)",
+        )),
+        _ => Ok(()),
+    }
+}
 
 fn prefixed(
     prefix: &str,
@@ -90,7 +136,7 @@ pub fn write(path: &Path, gan: &Gan) -> Result<()> {
     tensors.extend(prefixed("adam_g", gan.adam_g.state()));
     tensors.extend(prefixed("adam_d", gan.adam_d.state()));
     let config = serde_json::to_string(gan.config()).expect("config serialises");
-    let meta = BTreeMap::from([
+    let mut meta = BTreeMap::from([
         ("format".to_string(), FORMAT.to_string()),
         ("iteration".to_string(), gan.iteration.to_string()),
         ("adam_g_step".to_string(), gan.adam_g.step.to_string()),
@@ -98,6 +144,7 @@ pub fn write(path: &Path, gan: &Gan) -> Result<()> {
         ("rng".to_string(), rng_state(&gan.rng)),
         ("config".to_string(), config),
     ]);
+    meta.insert(CHECKSUM.to_string(), checksum(&tensors, &meta));
     weights::write_safetensors(path, &tensors, meta)
 }
 
@@ -107,10 +154,12 @@ pub fn config_of(path: &Path) -> Result<TrainConfig> {
     config_in(path, &weights::read_safetensors_metadata(path)?)
 }
 
-/// The configuration stored in a checkpoint, with its tensors and metadata.
+/// The configuration stored in a checkpoint, with its tensors and metadata, after checking the
+/// contents against the checksum.
 pub fn read_config(path: &Path) -> Result<(TrainConfig, Tensors, BTreeMap<String, String>)> {
     let (tensors, meta) = weights::read_safetensors(path)?;
     let config = config_in(path, &meta)?;
+    verify(path, &tensors, &meta)?;
     Ok((config, tensors, meta))
 }
 

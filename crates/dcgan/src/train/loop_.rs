@@ -1,5 +1,6 @@
 //! The training loop over a run folder.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -147,8 +148,8 @@ pub fn run_training(
             let dataset = open(&stored)?;
             check_classes(&stored, &dataset)?;
             stored.resolve_length(dataset.len());
-            let gan = match run.list_checkpoints()?.pop() {
-                Some((_, path)) => checkpoint::load(&path, &stored, device)?,
+            let gan = match newest_intact(run, observer)? {
+                Some(path) => checkpoint::load(&path, &stored, device)?,
                 None => {
                     // Stopped before its first checkpoint: config.json holds everything the run
                     // is, and the same seed draws the same start, so this is the same run.
@@ -165,6 +166,39 @@ pub fn run_training(
     let json = serde_json::to_string_pretty(&config).expect("config serialises");
     crate::run::write_atomic(&run.config(), json.as_bytes())?;
     train_loop(run, config, gan, Arc::new(dataset), observer)
+}
+
+/// The newest checkpoint of `run` that reads back whole, noting each damaged one passed over
+/// (truncated, bit-flipped: see [`checkpoint`]); `None` when the run has none yet, an error when
+/// it has only damaged ones.
+fn newest_intact(run: &RunDir, observer: &mut dyn Observer) -> Result<Option<PathBuf>> {
+    let all = run.list_checkpoints()?;
+    let mut newest_error = None;
+    for (_, path) in all.iter().rev() {
+        match checkpoint::read_config(path) {
+            Ok(_) => {
+                if newest_error.is_some() {
+                    observer.note(&format!("resuming from {}", path.display()));
+                }
+                return Ok(Some(path.clone()));
+            }
+            Err(e) => {
+                observer.note(&format!("passing over a damaged checkpoint: {e}"));
+                newest_error.get_or_insert(e);
+            }
+        }
+    }
+    match newest_error {
+        None => Ok(None),
+        Some(e) => Err(Error::format(
+            &run.checkpoints(),
+            format!(
+                "none of its {} checkpoints reads back whole (the newest: {e}); start the run \
+                 afresh with --force",
+                all.len()
+            ),
+        )),
+    }
 }
 
 fn train_loop(

@@ -42,12 +42,16 @@ pub fn config(model: ModelConfig, data: DataSource, batch: usize, iterations: u6
 #[derive(Default)]
 pub struct Recorder {
     pub records: Vec<Record>,
+    pub notes: Vec<String>,
     pub stop_after: Option<u64>,
 }
 
 impl Observer for Recorder {
     fn iteration(&mut self, r: &Record) {
         self.records.push(*r);
+    }
+    fn note(&mut self, message: &str) {
+        self.notes.push(message.to_string());
     }
     fn should_stop(&mut self) -> bool {
         self.stop_after
