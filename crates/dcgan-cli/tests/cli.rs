@@ -1745,3 +1745,32 @@ fn one_training_per_run_folder_and_a_killed_one_resumes() {
     );
     assert!(!run.join("train.lock").exists());
 }
+
+/// A checkpoint damaged after it was written (one flipped bit) is refused by every reader with
+/// the file named, and `--resume` of a run with no intact checkpoint says how to start over.
+#[test]
+fn a_damaged_checkpoint_is_refused_with_the_file_named() {
+    let (tmp, run) = tiny_run();
+    let ckpt = run.join("checkpoints/ckpt_00000002.safetensors");
+    let mut bytes = std::fs::read(&ckpt).unwrap();
+    let i = bytes.len() - 100;
+    bytes[i] ^= 0x01;
+    std::fs::write(&ckpt, &bytes).unwrap();
+    let grid = tmp.path().join("grid.png");
+    let err = fails(&["sample", "--run", s(&run), "--n", "4", "--out", s(&grid)]);
+    assert!(
+        err.contains("ckpt_00000002.safetensors") && err.contains("damaged"),
+        "{err}"
+    );
+    assert!(!grid.exists());
+    let err = fails(&["train", "--resume", s(&run), "--max-iters", "4"]);
+    assert!(
+        err.contains("reads back whole") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&ckpt).unwrap(),
+        bytes,
+        "the damaged file is left as it was"
+    );
+}
