@@ -191,7 +191,7 @@ fn newest_intact(run: &RunDir, observer: &mut dyn Observer) -> Result<Option<Pat
     match newest_error {
         None => Ok(None),
         Some(e) => Err(Error::format(
-            &run.checkpoints(),
+            run.checkpoints(),
             format!(
                 "none of its {} checkpoints reads back whole (the newest: {e}); start the run \
                  afresh with --force",
