@@ -313,6 +313,7 @@ fn train_loop(
             || done
             || stopped
         {
+            log.persist()?;
             let path = checkpoint::save(run, &gan, config.keep_checkpoints)?;
             observer.note(&format!("checkpoint {}", path.display()));
             checkpoint_path = Some(path);

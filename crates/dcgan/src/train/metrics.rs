@@ -42,20 +42,30 @@ pub struct EvalStats {
 
 /// Reads the records of `path` (missing file: none), in file order.
 pub fn read(path: &Path) -> Result<Vec<Record>> {
+    read_records(path, false)
+}
+
+/// [`read`], passing over a last line cut short (a process killed while appending it).
+fn read_records(path: &Path, torn_tail_ok: bool) -> Result<Vec<Record>> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(Error::io(path, e)),
     };
+    let lines: Vec<String> = std::io::BufReader::new(file)
+        .lines()
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(path, e))?;
+    for (i, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let record = serde_json::from_str(&line)
-            .map_err(|e| Error::format(path, format!("line {}: {e}", i + 1)))?;
-        out.push(record);
+        match serde_json::from_str(line) {
+            Ok(record) => out.push(record),
+            Err(_) if torn_tail_ok && i + 1 == lines.len() => break,
+            Err(e) => return Err(Error::format(path, format!("line {}: {e}", i + 1))),
+        }
     }
     Ok(out)
 }
@@ -71,7 +81,7 @@ impl MetricsLog {
     /// Opens the log for a run resuming after `iteration`: records beyond it (written after the
     /// checkpoint, before an interruption) are dropped so the log matches the restored state.
     pub fn open(path: &Path, iteration: u64) -> Result<Self> {
-        let history: Vec<Record> = read(path)?
+        let history: Vec<Record> = read_records(path, true)?
             .into_iter()
             .filter(|r| r.iteration <= iteration)
             .collect();
@@ -103,6 +113,16 @@ impl MetricsLog {
     /// Flushes to disk.
     pub fn flush(&mut self) -> Result<()> {
         self.file.flush().map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Flushes and syncs to the device: called before each checkpoint, so no checkpoint is ever
+    /// newer than the log (a record lost after its checkpoint is never written again).
+    pub fn persist(&mut self) -> Result<()> {
+        self.flush()?;
+        self.file
+            .get_ref()
+            .sync_data()
+            .map_err(|e| Error::io(&self.path, e))
     }
 
     /// All records so far.
@@ -152,5 +172,35 @@ impl MetricsLog {
                 series("Loss_G", [31, 119, 180], |r| r.stats.loss_g),
             ],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_cut_short_by_a_kill_is_dropped_on_resume_and_refused_elsewhere() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("metrics.jsonl");
+        let whole = |i: u64| {
+            format!(
+                "{{\"iteration\":{i},\"epoch\":0,\"loss_d\":1.0,\"loss_g\":2.0,\"d_x\":0.5,\
+                 \"d_g_z1\":0.4,\"d_g_z2\":0.3,\"seconds\":0.1}}\n"
+            )
+        };
+        let text = format!("{}{}{}", whole(1), whole(2), "{\"iteration\":3,\"epo");
+        std::fs::write(&path, &text).unwrap();
+        // Only the resuming log may pass over the torn tail; a reader of the run says it is bad.
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("line 3"), "{err}");
+        let log = MetricsLog::open(&path, 5).unwrap();
+        let kept: Vec<u64> = log.history().iter().map(|r| r.iteration).collect();
+        assert_eq!(kept, [1, 2]);
+        drop(log);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+        // A bad line that is not the last is damage, not a kill: refused even on resume.
+        std::fs::write(&path, format!("{}{{oops\n{}", whole(1), whole(2))).unwrap();
+        assert!(MetricsLog::open(&path, 5).is_err());
     }
 }
