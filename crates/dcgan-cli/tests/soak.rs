@@ -42,44 +42,21 @@ fn train(args: &[String]) -> Command {
     c
 }
 
-fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
-    safetensors_view(&std::fs::read(path).unwrap())
+/// Every tensor of a checkpoint, by name, as the bits of its values.
+fn tensors(path: &Path) -> Vec<(String, Vec<u32>)> {
+    let (tensors, _) = dcgan::model::weights::read_safetensors(path).unwrap();
+    tensors
+        .into_iter()
+        .map(|(name, t)| (name, t.values.iter().map(|v| v.to_bits()).collect()))
+        .collect()
 }
 
-/// Every tensor of a safetensors file as raw bytes, by name (the header's metadata is compared
-/// separately: it holds the configuration, which names the run folder's length only).
-fn safetensors_view(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
-    let data = &bytes[8 + n..];
-    let mut out: Vec<(String, Vec<u8>)> = header
-        .as_object()
+/// Each metrics record without its timing (`seconds` differs from run to run).
+fn metrics(path: &Path) -> Vec<(u64, u64, dcgan::train::StepStats)> {
+    dcgan::train::metrics::read(path)
         .unwrap()
-        .iter()
-        .filter(|(k, _)| k.as_str() != "__metadata__")
-        .map(|(k, v)| {
-            let range = v["data_offsets"].as_array().unwrap();
-            let (a, b) = (
-                range[0].as_u64().unwrap() as usize,
-                range[1].as_u64().unwrap() as usize,
-            );
-            (k.clone(), data[a..b].to_vec())
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-/// Each metrics line without its timing (`seconds` differs from run to run).
-fn metrics(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v.as_object_mut().unwrap().remove("seconds");
-            v
-        })
+        .into_iter()
+        .map(|r| (r.iteration, r.epoch, r.stats))
         .collect()
 }
 
@@ -219,16 +196,15 @@ fn kill_nine_at_random_moments_then_resume_equals_an_uninterrupted_run() {
         metrics(&killed.join("metrics.jsonl")),
     );
     assert_eq!(ma.len() as u64, iters);
-    let iterations = |m: &[serde_json::Value]| -> Vec<u64> {
-        m.iter().map(|r| r["iteration"].as_u64().unwrap()).collect()
-    };
+    let iterations =
+        |m: &[(u64, u64, dcgan::train::StepStats)]| -> Vec<u64> { m.iter().map(|r| r.0).collect() };
     assert!(
         iterations(&mb) == iterations(&ma),
         "the killed run's metrics.jsonl lost or repeated iterations (seed {seed}): {:?}",
         iterations(&mb)
     );
     if let Some((x, y)) = ma.iter().zip(&mb).find(|(x, y)| x != y) {
-        panic!("metrics differ after {survived} kills (seed {seed}): {x} against {y}");
+        panic!("metrics differ after {survived} kills (seed {seed}): {x:?} against {y:?}");
     }
     assert!(
         !killed.join("train.lock").exists(),

@@ -154,9 +154,12 @@ pub fn config_of(path: &Path) -> Result<TrainConfig> {
     config_in(path, &weights::read_safetensors_metadata(path)?)
 }
 
+/// A checkpoint as read: its configuration, tensors and metadata.
+pub type Contents = (TrainConfig, Tensors, BTreeMap<String, String>);
+
 /// The configuration stored in a checkpoint, with its tensors and metadata, after checking the
 /// contents against the checksum.
-pub fn read_config(path: &Path) -> Result<(TrainConfig, Tensors, BTreeMap<String, String>)> {
+pub fn read_config(path: &Path) -> Result<Contents> {
     let (tensors, meta) = weights::read_safetensors(path)?;
     let config = config_in(path, &meta)?;
     verify(path, &tensors, &meta)?;
@@ -181,7 +184,16 @@ fn config_in(path: &Path, meta: &BTreeMap<String, String>) -> Result<TrainConfig
 /// Restores a [`Gan`] from `path` onto `device` for `config`, which must describe the same model
 /// as the checkpoint (else a clear error naming the file).
 pub fn load(path: &Path, config: &TrainConfig, device: &burn::tensor::Device) -> Result<Gan> {
-    let (stored, tensors, meta) = read_config(path)?;
+    restore(path, read_config(path)?, config, device)
+}
+
+/// [`load`] from contents already read from `path` (by [`read_config`]).
+pub fn restore(
+    path: &Path,
+    (stored, tensors, meta): Contents,
+    config: &TrainConfig,
+    device: &burn::tensor::Device,
+) -> Result<Gan> {
     if stored.model != config.model {
         return Err(Error::format(
             path,

@@ -149,7 +149,7 @@ pub fn run_training(
             check_classes(&stored, &dataset)?;
             stored.resolve_length(dataset.len());
             let gan = match newest_intact(run, observer)? {
-                Some(path) => checkpoint::load(&path, &stored, device)?,
+                Some((path, contents)) => checkpoint::restore(&path, contents, &stored, device)?,
                 None => {
                     // Stopped before its first checkpoint: config.json holds everything the run
                     // is, and the same seed draws the same start, so this is the same run.
@@ -168,19 +168,22 @@ pub fn run_training(
     train_loop(run, config, gan, Arc::new(dataset), observer)
 }
 
-/// The newest checkpoint of `run` that reads back whole, noting each damaged one passed over
-/// (truncated, bit-flipped: see [`checkpoint`]); `None` when the run has none yet, an error when
-/// it has only damaged ones.
-fn newest_intact(run: &RunDir, observer: &mut dyn Observer) -> Result<Option<PathBuf>> {
+/// The newest checkpoint of `run` that reads back whole, with its contents, noting each damaged
+/// one passed over (truncated, bit-flipped: see [`checkpoint`]); `None` when the run has none
+/// yet, an error when it has only damaged ones.
+fn newest_intact(
+    run: &RunDir,
+    observer: &mut dyn Observer,
+) -> Result<Option<(PathBuf, checkpoint::Contents)>> {
     let all = run.list_checkpoints()?;
     let mut newest_error = None;
     for (_, path) in all.iter().rev() {
         match checkpoint::read_config(path) {
-            Ok(_) => {
+            Ok(contents) => {
                 if newest_error.is_some() {
                     observer.note(&format!("resuming from {}", path.display()));
                 }
-                return Ok(Some(path.clone()));
+                return Ok(Some((path.clone(), contents)));
             }
             Err(e) => {
                 observer.note(&format!("passing over a damaged checkpoint: {e}"));
