@@ -81,6 +81,33 @@ pub enum Error {
         /// Why it cannot be computed.
         message: String,
     },
+    /// Training stopped because a file it must keep could not be written (a full disk, a device
+    /// error, a read-only folder): a checkpoint, the metrics log or an evaluation's best state.
+    /// Nothing already written was changed; `kept` is the newest checkpoint, still whole.
+    #[error(
+        "{}: could not be written at iteration {iteration}: {error}; training stopped. {}",
+        path.display(),
+        match kept {
+            Some(k) => format!(
+                "The newest checkpoint, {}, is whole: free space (or make the folder writable), \
+                 then continue from it with --resume",
+                k.display()
+            ),
+            None => "There is no checkpoint yet: free space (or make the folder writable), then \
+                     --resume starts the run from iteration 0"
+                .to_string(),
+        }
+    )]
+    NotWritten {
+        /// The file that could not be written.
+        path: PathBuf,
+        /// The iteration training had reached.
+        iteration: u64,
+        /// The operating system's error.
+        error: std::io::Error,
+        /// The newest checkpoint of the run, untouched.
+        kept: Option<PathBuf>,
+    },
     /// Training produced non-finite losses.
     #[error(
         "losses became non-finite at iteration {iteration} (Loss_D {loss_d}, Loss_G {loss_g}); \

@@ -252,8 +252,9 @@ fn flip_a_bit(path: &std::path::Path) {
 }
 
 /// A bit flipped in the newest checkpoint, or the file cut short, is found on load with the
-/// file named; resume passes over it, says so, continues from the newest intact one and ends
-/// as the uninterrupted run does (metrics past that checkpoint replaced).
+/// file named; resume passes over it, says so, sets it aside as `NAME.damaged`, continues from
+/// the newest intact one and ends as the uninterrupted run does (metrics past that checkpoint
+/// replaced).
 #[test]
 fn a_damaged_newest_checkpoint_is_detected_and_resume_falls_back() {
     for damage in ["bit", "truncated"] {
@@ -275,8 +276,19 @@ fn a_damaged_newest_checkpoint_is_detected_and_resume_falls_back() {
             assert!(text.contains("damaged"), "{text}");
         }
 
+        let damaged_bytes = std::fs::read(&newest).unwrap();
         let (summary, rec) = train(&run, &longer, Start::Resume);
         assert_eq!(summary.unwrap().iterations, 8, "{damage}");
+        // Kept, under a name that is no longer a checkpoint of the run.
+        let aside = run.checkpoints().join("ckpt_00000006.safetensors.damaged");
+        assert_eq!(std::fs::read(&aside).unwrap(), damaged_bytes, "{damage}");
+        assert!(
+            rec.notes
+                .iter()
+                .any(|n| n.contains("kept the damaged file as") && n.contains(".damaged")),
+            "{:?}",
+            rec.notes
+        );
         assert_eq!(rec.records.first().unwrap().iteration, 5, "resumed from 4");
         assert!(
             rec.notes

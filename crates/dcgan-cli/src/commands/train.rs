@@ -84,7 +84,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
             s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2
         );
     }
-    println!("samples:    {}", summary.grid.display());
+    match &summary.grid {
+        Some(grid) => println!("samples:    {}", grid.display()),
+        None => println!("samples:    not written (see the warnings above)"),
+    }
     println!("checkpoint: {}", summary.checkpoint.display());
     println!("metrics:    {}", run.metrics().display());
     Ok(())

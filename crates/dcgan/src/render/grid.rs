@@ -45,12 +45,18 @@ pub fn single_image(image: Image<'_>) -> image::DynamicImage {
 /// Writes one image at the model's size and channels (see [`single_image`]): the file tools
 /// such as pytorch-fid read as the sample itself.
 pub fn save_image(path: &Path, image: Image<'_>) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    single_image(image)
-        .save(path)
-        .map_err(|e| Error::format(path, format!("cannot write image: {e}")))
+    crate::run::write_whole(path, &encode(&single_image(image), path)?)
+}
+
+/// `image` encoded in the format `path`'s extension names (`.png`, `.jpg`, ...).
+pub fn encode(image: &image::DynamicImage, path: &Path) -> Result<Vec<u8>> {
+    let format = image::ImageFormat::from_path(path)
+        .map_err(|e| Error::format(path, format!("cannot write an image there: {e}")))?;
+    let mut bytes = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+        .map_err(|e| Error::format(path, format!("cannot encode the image: {e}")))?;
+    Ok(bytes)
 }
 
 /// Tiles `images` into one RGB image with `columns` tiles per row (`None`: `ceil(sqrt(n))`).
@@ -81,14 +87,11 @@ pub fn grid_image(images: &Images, columns: Option<usize>) -> RgbImage {
     out
 }
 
-/// Writes a grid of `images` to `path` (PNG, or any format `image` infers from the extension).
+/// Writes a grid of `images` to `path` (PNG, or any format `image` infers from the extension),
+/// atomically: a failed write (a full disk) leaves no partial image.
 pub fn save_grid(path: &Path, images: &Images, columns: Option<usize>) -> Result<()> {
-    let img = grid_image(images, columns);
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    img.save(path)
-        .map_err(|e| Error::format(path, format!("cannot write image: {e}")))
+    let img = image::DynamicImage::ImageRgb8(grid_image(images, columns));
+    crate::run::write_atomic(path, &encode(&img, path)?)
 }
 
 #[cfg(test)]

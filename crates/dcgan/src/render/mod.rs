@@ -12,7 +12,7 @@ mod text;
 pub use canvas::{Canvas, LINE_H, default_zoom, save_rgb, text_width};
 pub use confusion::confusion_image;
 pub use gif::save_gif;
-pub use grid::{grid_image, save_grid, save_image, single_image, to_byte, to_bytes};
+pub use grid::{encode, grid_image, save_grid, save_image, single_image, to_byte, to_bytes};
 pub use plot::{Series, save_plot};
 pub use sheet::{SheetEntry, contact_sheet};
 pub use table::{Cell, Table};

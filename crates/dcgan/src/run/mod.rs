@@ -145,8 +145,20 @@ impl RunDir {
 }
 
 /// Writes `bytes` to `path` atomically: to a temporary file in the same folder, flushed, then
-/// renamed over `path`. A crash leaves either the old file or the new one, never half of one.
+/// renamed over `path`. A crash leaves either the old file or the new one, never half of one; so
+/// does a failed write (a full disk, a read-only folder), which removes the temporary file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_replacing(path, bytes, true)
+}
+
+/// [`write_atomic`] without the flush to the device: a failed write still leaves no partial
+/// file, but a crash of the machine (not of the process) may. For outputs made again cheaply
+/// and written by the thousand (sample images), where a sync each would cost more than writing.
+pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_replacing(path, bytes, false)
+}
+
+fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -160,7 +172,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = result {

@@ -1,6 +1,6 @@
 //! The training loop over a run folder.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -46,8 +46,8 @@ pub struct Summary {
     pub iterations: u64,
     /// The last checkpoint.
     pub checkpoint: std::path::PathBuf,
-    /// The final sample grid.
-    pub grid: std::path::PathBuf,
+    /// The final sample grid (`None` when it could not be written: a warning said why).
+    pub grid: Option<std::path::PathBuf>,
     /// The last iteration's measurements.
     pub last: Option<Record>,
 }
@@ -60,12 +60,62 @@ pub fn read_run_config(run: &RunDir) -> Result<TrainConfig> {
         .map_err(|e| Error::format(&path, format!("not a dcgan run configuration: {e}")))
 }
 
-/// Writes the fixed-noise grid of `gan`'s generator to `path`: square, or for a conditional
-/// model one column per class.
-fn write_grid(gan: &Gan, fixed_z: &Tensor<2>, path: &std::path::Path) -> Result<()> {
+/// The fixed-noise grid of `gan`'s generator as PNG bytes: square, or for a conditional model
+/// one column per class.
+fn grid_png(gan: &Gan, fixed_z: &Tensor<2>, path: &Path) -> Result<Vec<u8>> {
     let images = crate::images::Images::from_tensor(gan.generator().forward(fixed_z.clone()));
     let classes = gan.config().model.classes;
-    render::save_grid(path, &images, (classes > 0).then_some(classes))
+    let grid = render::grid_image(&images, (classes > 0).then_some(classes));
+    render::encode(&image::DynamicImage::ImageRgb8(grid), path)
+}
+
+/// Writes the grid of iteration `it` and `latest.png` (and, with `log`, the loss plot). These
+/// are figures, not state: one that cannot be written (a full disk, a read-only `samples/`) is
+/// a warning and training goes on; the checkpoints are what a resume needs. Returns whether the
+/// grid was written.
+fn write_figures(
+    run: &RunDir,
+    gan: &Gan,
+    fixed_z: &Tensor<2>,
+    log: Option<&MetricsLog>,
+    observer: &mut dyn Observer,
+) -> bool {
+    let it = gan.iteration;
+    let path = run.samples().join(format!("iter_{it:08}.png"));
+    let grid = grid_png(gan, fixed_z, &path).and_then(|png| {
+        crate::run::write_whole(&path, &png)?;
+        crate::run::write_whole(&run.samples().join("latest.png"), &png)
+    });
+    if let Err(e) = &grid {
+        observer.note(&format!(
+            "warning: skipped the sample grid of iteration {it}: {e}; training goes on"
+        ));
+    }
+    if let Some(Err(e)) = log.map(|log| log.plot(&run.loss_plot())) {
+        observer.note(&format!(
+            "warning: skipped the loss plot at iteration {it}: {e}; training goes on"
+        ));
+    }
+    grid.is_ok()
+}
+
+/// A failed write of what a resume needs (a checkpoint, the metrics log) as
+/// [`Error::NotWritten`], naming the newest checkpoint, which the failure left whole (a
+/// checkpoint is written to a temporary file first, and older ones are removed only after a new
+/// one is in place). Other errors pass through.
+fn not_written(run: &RunDir, iteration: u64, err: Error) -> Error {
+    match err {
+        Error::Io { path, error } => Error::NotWritten {
+            path,
+            iteration,
+            error,
+            kept: run
+                .list_checkpoints()
+                .ok()
+                .and_then(|all| all.last().map(|(_, p)| p.clone())),
+        },
+        other => other,
+    }
 }
 
 /// Checks that a conditional model's data has labels of as many classes as the model.
@@ -177,17 +227,25 @@ fn newest_intact(
 ) -> Result<Option<(PathBuf, checkpoint::Contents)>> {
     let all = run.list_checkpoints()?;
     let mut newest_error = None;
+    let mut damaged = Vec::new();
     for (_, path) in all.iter().rev() {
         match checkpoint::read_config(path) {
             Ok(contents) => {
                 if newest_error.is_some() {
                     observer.note(&format!("resuming from {}", path.display()));
                 }
+                // The damaged ones are newer than where the run goes on from: out of the list,
+                // or keeping the newest N would count them and remove new, whole checkpoints.
+                for bad in damaged {
+                    let aside = set_aside(bad)?;
+                    observer.note(&format!("kept the damaged file as {}", aside.display()));
+                }
                 return Ok(Some((path.clone(), contents)));
             }
             Err(e) => {
                 observer.note(&format!("passing over a damaged checkpoint: {e}"));
                 newest_error.get_or_insert(e);
+                damaged.push(path);
             }
         }
     }
@@ -202,6 +260,21 @@ fn newest_intact(
             ),
         )),
     }
+}
+
+/// Renames a damaged checkpoint to `NAME.damaged` (or `NAME.damaged-2`, ...): kept for whoever
+/// wants to look at it, no longer a checkpoint of the run.
+fn set_aside(path: &Path) -> Result<PathBuf> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let aside = (1..)
+        .map(|k| match k {
+            1 => path.with_file_name(format!("{name}.damaged")),
+            k => path.with_file_name(format!("{name}.damaged-{k}")),
+        })
+        .find(|p| !p.exists())
+        .expect("an unused name");
+    std::fs::rename(path, &aside).map_err(|e| Error::io(path, e))?;
+    Ok(aside)
 }
 
 fn train_loop(
@@ -269,21 +342,22 @@ fn train_loop(
             seconds: tick.elapsed().as_secs_f64(),
             eval: None,
         };
+        let it = gan.iteration;
+        let stop_writing = |e| not_written(run, it, e);
         if !(stats.loss_d.is_finite() && stats.loss_g.is_finite()) {
-            log.push(record)?;
-            log.flush()?;
+            log.push(record).map_err(stop_writing)?;
+            log.flush().map_err(stop_writing)?;
             return Err(Error::Diverged {
                 iteration: gan.iteration,
                 loss_d: stats.loss_d,
                 loss_g: stats.loss_g,
             });
         }
-        let it = gan.iteration;
         let done = it >= config.iterations;
         if let Some(ev) = evaluator.as_mut()
             && (it.is_multiple_of(config.eval.as_ref().map_or(1, |e| e.every)) || done)
         {
-            let (scores, best) = ev.evaluate(&gan, run)?;
+            let (scores, best) = ev.evaluate(&gan, run).map_err(stop_writing)?;
             record.eval = Some(scores);
             observer.note(&format!(
                 "iteration {it}: FID {:.4}, KID {:.6} +- {:.6} in {} features ({:.1} s){}",
@@ -296,28 +370,29 @@ fn train_loop(
             ));
         }
         tick = Instant::now();
-        log.push(record)?;
+        log.push(record).map_err(stop_writing)?;
         if let (Some(ev), Some(_)) = (&evaluator, record.eval) {
-            log.flush()?;
-            log.plot_eval(&run.eval_plot(), &ev.label())?;
+            log.flush().map_err(stop_writing)?;
+            if let Err(e) = log.plot_eval(&run.eval_plot(), &ev.label()) {
+                observer.note(&format!(
+                    "warning: skipped the FID plot at iteration {it}: {e}; training goes on"
+                ));
+            }
         }
         observer.iteration(&record);
         last = Some(record);
         stopped = observer.should_stop();
         if (config.sample_every > 0 && it.is_multiple_of(config.sample_every)) || done || stopped {
-            let path = run.samples().join(format!("iter_{it:08}.png"));
-            write_grid(&gan, &fixed_z, &path)?;
-            std::fs::copy(&path, run.samples().join("latest.png"))
-                .map_err(|e| Error::io(&path, e))?;
-            log.flush()?;
-            log.plot(&run.loss_plot())?;
+            log.flush().map_err(stop_writing)?;
+            write_figures(run, &gan, &fixed_z, Some(&log), observer);
         }
         if (config.checkpoint_every > 0 && it.is_multiple_of(config.checkpoint_every))
             || done
             || stopped
         {
-            log.persist()?;
-            let path = checkpoint::save(run, &gan, config.keep_checkpoints)?;
+            log.persist().map_err(stop_writing)?;
+            let path =
+                checkpoint::save(run, &gan, config.keep_checkpoints).map_err(stop_writing)?;
             observer.note(&format!("checkpoint {}", path.display()));
             checkpoint_path = Some(path);
         }
@@ -325,7 +400,8 @@ fn train_loop(
             break;
         }
     }
-    log.flush()?;
+    log.flush()
+        .map_err(|e| not_written(run, gan.iteration, e))?;
     if stopped {
         return Err(Error::Interrupted {
             iteration: gan.iteration,
@@ -337,10 +413,9 @@ fn train_loop(
         Some(p) => p,
         None => run.latest_checkpoint()?,
     };
-    let grid = run.samples().join("latest.png");
-    if !grid.exists() {
-        write_grid(&gan, &fixed_z, &grid)?;
-    }
+    let latest = run.samples().join("latest.png");
+    let grid =
+        (latest.exists() || write_figures(run, &gan, &fixed_z, None, observer)).then_some(latest);
     Ok(Summary {
         iterations: gan.iteration,
         checkpoint,
