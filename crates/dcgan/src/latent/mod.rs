@@ -44,6 +44,9 @@ pub fn parse_seeds(text: &str) -> Result<Vec<u64>> {
     parse_seed_list("seeds", text)
 }
 
+/// The most seeds one list may name (each is an image to generate).
+const MAX_SEEDS: usize = 1_000_000;
+
 /// [`parse_seeds`] for a flag other than `--seeds`: errors name `option`.
 pub fn parse_seed_list(option: &str, text: &str) -> Result<Vec<u64>> {
     let bad = |msg: String| Error::option(option, msg);
@@ -65,12 +68,18 @@ pub fn parse_seed_list(option: &str, text: &str) -> Result<Vec<u64>> {
                 if b < a {
                     return Err(bad(format!("range `{part}` runs backwards")));
                 }
-                if b - a >= 1_000_000 {
+                if b - a >= MAX_SEEDS as u64 {
                     return Err(bad(format!("range `{part}` has more than a million seeds")));
+                }
+                if seeds.len() + (b - a) as usize >= MAX_SEEDS {
+                    return Err(bad("the list has more than a million seeds".into()));
                 }
                 seeds.extend(a..=b);
             }
             None => seeds.push(parse(part)?),
+        }
+        if seeds.len() > MAX_SEEDS {
+            return Err(bad("the list has more than a million seeds".into()));
         }
     }
     Ok(seeds)
@@ -88,6 +97,18 @@ mod tests {
             let err = parse_seeds(bad).unwrap_err().to_string();
             assert!(err.contains("seeds"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_seed_list_holds_at_most_a_million_seeds() {
+        assert_eq!(parse_seeds("0-999999").unwrap().len(), 1_000_000);
+        assert!(parse_seeds("0-1000000").is_err());
+        // Ranges under the limit one by one, but not together: nine bytes asked for 8 MB each.
+        let many = vec!["0-999999"; 1000].join(",");
+        let err = parse_seeds(&many).unwrap_err().to_string();
+        assert!(err.contains("more than a million seeds"), "{err}");
+        assert!(parse_seeds("0-999998,5").is_ok());
+        assert!(parse_seeds("0-999999,5").is_err());
     }
 
     #[test]

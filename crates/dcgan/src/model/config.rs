@@ -28,6 +28,9 @@ impl std::str::FromStr for LatentDistribution {
     }
 }
 
+/// The largest image side a model may have (4 * 2^10).
+pub const MAX_IMAGE_SIZE: usize = 4096;
+
 /// The shape of a generator/discriminator pair.
 ///
 /// ```
@@ -115,6 +118,12 @@ impl ModelConfig {
                 ),
             ));
         }
+        if self.image_size > MAX_IMAGE_SIZE {
+            return Err(Error::option(
+                "image_size",
+                format!("{}: at most {MAX_IMAGE_SIZE}", self.image_size),
+            ));
+        }
         if self.channels != 1 && self.channels != 3 {
             return Err(Error::option(
                 "channels",
@@ -157,6 +166,31 @@ impl ModelConfig {
         self.nz + self.classes
     }
 
+    /// The number of values G and D hold together (convolution weights, batch norm's running
+    /// mean and variance and, with `bn_affine`, its scale and shift), saturating at `u64::MAX`. Known without building the model, so a file that claims a configuration can
+    /// be checked against the values it holds before anything is allocated.
+    pub fn value_count(&self) -> u64 {
+        let Some(n) = self.strided_layers() else {
+            return 0;
+        };
+        let w = |c: usize| c as u128;
+        let (k, n) = (w(self.kernel), n as u32);
+        let bn = |c: u128| if self.bn_affine { 4 * c } else { 2 * c };
+        let g_width = |i: u32| w(self.ngf) << (n - 1 - i);
+        let mut g = w(self.generator_input()) * g_width(0) * 16 + bn(g_width(0));
+        for i in 1..n {
+            g += g_width(i - 1) * g_width(i) * k * k + bn(g_width(i));
+        }
+        g += g_width(n - 1) * w(self.channels) * k * k;
+        let d_width = |i: u32| w(self.ndf) << i;
+        let mut d = w(self.channels + self.classes) * d_width(0) * k * k;
+        for i in 1..n {
+            d += d_width(i - 1) * d_width(i) * k * k + bn(d_width(i));
+        }
+        d += d_width(n - 1) * 16;
+        u64::try_from(g + d).unwrap_or(u64::MAX)
+    }
+
     /// Number of stride-2 layers in each network, or `None` for a size no DCGAN makes.
     pub fn strided_layers(&self) -> Option<usize> {
         let s = self.image_size;
@@ -182,6 +216,63 @@ impl ModelConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_count_is_what_the_built_model_holds() {
+        use burn::module::Module;
+        let device = burn::tensor::Device::flex();
+        let paper = ModelConfig::default();
+        for config in [
+            paper.clone(),
+            ModelConfig {
+                image_size: 32,
+                kernel: 5,
+                ngf: 8,
+                ndf: 12,
+                nz: 7,
+                ..paper.clone()
+            },
+            ModelConfig {
+                image_size: 16,
+                channels: 1,
+                classes: 10,
+                ngf: 4,
+                ndf: 4,
+                ..paper.clone()
+            },
+            ModelConfig {
+                image_size: 128,
+                ngf: 2,
+                ndf: 3,
+                bn_affine: false,
+                ..paper.clone()
+            },
+        ] {
+            let g = crate::model::Generator::new(&config, &device);
+            let d = crate::model::Discriminator::new(&config, &device);
+            let built = (g.num_params() + d.num_params()) as u64;
+            assert_eq!(config.value_count(), built, "{config:?}");
+        }
+        let huge = ModelConfig {
+            image_size: 4096,
+            ngf: 4096,
+            ndf: 4096,
+            ..paper
+        };
+        assert!(huge.validate().is_ok());
+        assert!(huge.value_count() > 1 << 40);
+        let too_big = ModelConfig {
+            image_size: 8192,
+            ..ModelConfig::default()
+        };
+        assert!(
+            too_big
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("at most 4096")
+        );
+    }
 
     #[test]
     fn depth_follows_image_size() {

@@ -178,6 +178,11 @@ fn config_in(path: &Path, meta: &BTreeMap<String, String>) -> Result<TrainConfig
         .get("config")
         .and_then(|c| serde_json::from_str(c).ok())
         .ok_or_else(|| Error::format(path, "checkpoint has no readable configuration"))?;
+    // The model is what commands build from it; the rest is checked where it is used.
+    config
+        .model
+        .validate()
+        .map_err(|e| Error::format(path, format!("checkpoint describes no valid model: {e}")))?;
     Ok(config)
 }
 
@@ -209,6 +214,19 @@ pub fn restore(
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| Error::format(path, format!("checkpoint has no readable `{key}`")))
     };
+    // The model is built before its weights are read into it: first make sure the file holds
+    // at least that many values, so a damaged header cannot make us allocate what it claims.
+    let held: u64 = tensors.values().map(|t| t.values.len() as u64).sum();
+    let needed = config.model.value_count();
+    if held < needed {
+        return Err(Error::format(
+            path,
+            format!(
+                "holds {held} values, but the model its configuration describes holds {needed} \
+                 values: not a whole checkpoint"
+            ),
+        ));
+    }
     let device = device.clone().autodiff();
     let g = weights::load(
         Generator::new(&config.model, &device),
