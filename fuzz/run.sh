@@ -17,6 +17,9 @@ input=seeds/$target
 [[ -d $out/$target/default/queue ]] && input=-   # resume the queue already there
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
     AFL_NO_AFFINITY=1 AFL_TMPDIR=/dev/shm
+# The targets print nothing of their own: what a crashing child writes to stderr (a panic's
+# message and place, an allocation that failed) lands in OUT_DIR/TARGET.log beside AFL's lines.
+export AFL_DEBUG_CHILD=1 RUST_BACKTRACE=1
 mkdir -p "$out"
 # 2 GB of memory and a second per input: more is a finding.
 # The fuzzer's CPU time (user + system, this session) goes to OUT_DIR/TARGET.cpu, one line a
