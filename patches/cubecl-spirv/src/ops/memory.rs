@@ -199,8 +199,11 @@ fn lower_shared_implicit(
     let mut entry_args = vec![];
     for slice in shared_slices {
         set_operation_result_name(ctx, slice.get_operation(), 0, Some(ident("_spirv_shared")));
-        let ty = ty_to_spirv_dialect(ctx, slice.value_ty(ctx).get_type(ctx));
-        let value_ty = ty_to_spirv_dialect(ctx, slice.result_type(ctx));
+        // The variable holds the shared value; its address (what the slice was) is a pointer
+        // to it. (0.11.3 swapped the two: an `OpVariable` of pointer-to-pointer type, invalid
+        // SPIR-V that drivers without explicit workgroup layouts, such as lavapipe, crash on.)
+        let value_ty = ty_to_spirv_dialect(ctx, slice.value_ty(ctx).get_type(ctx));
+        let ptr_ty = ty_to_spirv_dialect(ctx, slice.result_type(ctx));
         let name = slice.get_result(ctx).unique_name(ctx);
         shared_size += slice.value_ty(ctx).size(ctx);
         entry_args.push(name.clone());
@@ -209,7 +212,7 @@ fn lower_shared_implicit(
         rewriter.append_op(ctx, &var);
 
         rewriter.set_insertion_point_before_operation(slice.get_operation());
-        let addr = AddressOfOp::new(ctx, ty, name);
+        let addr = AddressOfOp::new(ctx, ptr_ty, name);
         rewriter.append_op(ctx, &addr);
         rewriter.replace_operation(ctx, slice.get_operation(), addr.get_operation());
     }
