@@ -54,6 +54,8 @@ pub enum Command {
     /// Images per second of a training iteration, of sampling and of the data pipeline, for
     /// PyTorch's `examples/dcgan` model (nz 100, ngf = ndf = 64, RGB).
     Bench(BenchArgs),
+    /// Every compute device this build can reach, by the name `--device` takes.
+    Devices(DevicesArgs),
 }
 
 impl Command {
@@ -76,6 +78,7 @@ impl Command {
             Command::Metrics(_) => "metrics",
             Command::Classifier(_) => "classifier",
             Command::Bench(_) => "bench",
+            Command::Devices(_) => "devices",
         }
     }
 }
@@ -144,7 +147,8 @@ pub struct TrainArgs {
     /// Seed of the weights, data order and z.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    /// Compute device: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] (ADAPTER: discrete[:N],
+    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
     #[arg(long, default_value = "flex")]
     pub device: String,
     /// Adam learning rate (the paper: 0.0002).
@@ -246,7 +250,8 @@ pub struct SampleArgs {
     /// per digit.
     #[arg(long)]
     pub class: Option<usize>,
-    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    /// Compute device: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] (ADAPTER: discrete[:N],
+    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
     #[arg(long, default_value = "flex")]
     pub device: String,
 }
@@ -257,7 +262,8 @@ pub struct FigureArgs {
     /// Enlargement of each image (default: to at least 64 pixels).
     #[arg(long)]
     pub zoom: Option<u32>,
-    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    /// Compute device: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] (ADAPTER: discrete[:N],
+    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
     #[arg(long, default_value = "flex")]
     pub device: String,
 }
@@ -425,7 +431,8 @@ pub struct ConditionalEvalArgs {
     /// The result as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    /// Compute device: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] (ADAPTER: discrete[:N],
+    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
     #[arg(long, default_value = "flex")]
     pub device: String,
 }
@@ -532,7 +539,8 @@ pub struct FeatureSourceArgs {
     /// images first (the authors re-estimate: D's own mix real and generated batches).
     #[arg(long)]
     pub keep_bn: bool,
-    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    /// Compute device: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] (ADAPTER: discrete[:N],
+    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
     #[arg(long, default_value = "flex")]
     pub device: String,
 }
@@ -633,7 +641,8 @@ pub struct BenchArgs {
     /// Compute threads (default: every core).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    /// Compute device: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] (ADAPTER: discrete[:N],
+    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
     #[arg(long, default_value = "flex")]
     pub device: String,
     /// Images for the data pipeline (e.g. folder:DIR of CelebA JPEGs). Without it, `data` is
@@ -733,7 +742,8 @@ pub struct MetricsArgs {
     /// The full result as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    /// Compute device: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] (ADAPTER: discrete[:N],
+    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
     #[arg(long, default_value = "flex")]
     pub device: String,
 }
@@ -782,7 +792,8 @@ pub struct ClassifierTrainArgs {
     /// Labelled test images for the accuracy, when --data has no test split (a folder).
     #[arg(long, value_name = "SOURCE")]
     pub test: Option<String>,
-    /// Compute device: flex (CPU), wgpu, vulkan or cuda.
+    /// Compute device: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] (ADAPTER: discrete[:N],
+    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
     #[arg(long, default_value = "flex")]
     pub device: String,
 }
@@ -811,4 +822,11 @@ mod tests {
         );
         assert!(help.contains(&words), "{help}");
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// Print the list as JSON (name, description, usable) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Metrics(args) => metrics::run(args),
         Command::Classifier(command) => classifier::run(command),
         Command::Bench(args) => bench::run(args),
+        Command::Devices(args) => devices(args),
     }
 }
 
@@ -107,4 +108,18 @@ pub fn data_for_run(
     };
     dcgan::nearest::check_geometry(&source, &run.model, &run.data, convert)?;
     Ok(source)
+}
+
+/// `dcgan devices`.
+fn devices(args: crate::cli::DevicesArgs) -> Result<()> {
+    let list = dcgan::device::list();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    let width = list.iter().map(|d| d.name.len()).max().unwrap_or(0);
+    for d in &list {
+        println!("{:width$}  {}", d.name, d.description);
+    }
+    Ok(())
 }
