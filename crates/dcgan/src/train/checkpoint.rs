@@ -95,7 +95,8 @@ fn parse_rng(path: &Path, text: &str) -> Result<ChaCha8Rng> {
     let bad = || Error::format(path, "checkpoint has an unreadable RNG state");
     let v: serde_json::Value = serde_json::from_str(text).map_err(|_| bad())?;
     let hex = v["seed"].as_str().ok_or_else(bad)?;
-    if hex.len() != 64 {
+    // ASCII first: a 64-byte string holding a multi-byte character would be cut inside it below.
+    if hex.len() != 64 || !hex.is_ascii() {
         return Err(bad());
     }
     let mut seed = [0u8; 32];
