@@ -25,6 +25,30 @@ pub struct StepStats {
     pub d_g_z2: f32,
 }
 
+impl StepStats {
+    /// The five numbers from the device in one read: `[loss_d, loss_g, d_x, d_g_z1, d_g_z2]`,
+    /// each a one-element tensor. Reading them one by one would wait for the device five times
+    /// an iteration (PyTorch's example does, with `.item()`); joined first, it waits once.
+    fn read(values: [Tensor<1>; 5]) -> Self {
+        let all: Vec<f32> = Tensor::cat(Vec::from(values), 0)
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("the statistics are f32");
+        StepStats {
+            loss_d: all[0],
+            loss_g: all[1],
+            d_x: all[2],
+            d_g_z1: all[3],
+            d_g_z2: all[4],
+        }
+    }
+}
+
+/// The mean of D's probabilities for a batch of logits, as a one-element tensor (no autodiff).
+fn mean_prob(logits: Tensor<1>) -> Tensor<1> {
+    burn::tensor::activation::sigmoid(logits.inner()).mean()
+}
+
 /// G, D, their optimisers and the z stream: the whole mutable state of a run.
 pub struct Gan {
     /// The generator, on the autodiff device.
@@ -157,18 +181,13 @@ impl Gan {
         self.d = d.set_require_grad(true);
         self.iteration += 1;
 
-        let mean_prob = |t: Tensor<1>| {
-            burn::tensor::activation::sigmoid(t.inner())
-                .mean()
-                .into_scalar::<f32>()
-        };
-        StepStats {
-            loss_d: loss_d.inner().into_scalar::<f32>(),
-            loss_g: loss_g.inner().into_scalar::<f32>(),
-            d_x: mean_prob(real_logits),
-            d_g_z1: mean_prob(fake_logits),
-            d_g_z2: mean_prob(out_logits),
-        }
+        StepStats::read([
+            loss_d.inner(),
+            loss_g.inner(),
+            mean_prob(real_logits),
+            mean_prob(fake_logits),
+            mean_prob(out_logits),
+        ])
     }
 
     /// G in inference mode (BatchNorm on running statistics), for sampling.
