@@ -180,7 +180,7 @@ fn parse_next_data_element(
     }
 }
 
-fn ceil_to_multiple(x: u32, multiple: u32) -> u32 {
+fn ceil_to_multiple(x: u64, multiple: u64) -> u64 {
     if x > 0 {
         (((x - 1) / multiple) + 1) * multiple
     } else {
@@ -294,7 +294,9 @@ fn parse_data_element_tag(
             // Long Data Element Format
             let data_type = starting_bytes;
             let (i, byte_size) = u32(endianness)(i)?;
-            let padding_byte_size = ceil_to_multiple(byte_size, 8) - byte_size;
+            // In 64 bits: a byte size within 7 of u32::MAX rounds up past it.
+            let padding_byte_size =
+                (ceil_to_multiple(byte_size as u64, 8) - byte_size as u64) as u32;
             (i, data_type, byte_size, padding_byte_size)
         } else {
             // Small Data Element Format

@@ -75,14 +75,22 @@ pub(crate) fn parse(path: &Path, bytes: &[u8], dims: usize) -> Result<(Vec<usize
             u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes")) as usize
         })
         .collect();
-    let want: usize = sizes.iter().product();
     let got = bytes.len() - header;
-    if got != want {
+    // Checked: three 32-bit sizes can multiply past 64 bits, and a wrapped product could match.
+    let want = sizes.iter().try_fold(1usize, |a, &s| a.checked_mul(s));
+    if want != Some(got) {
+        let want = want.map_or("over 2^64".to_string(), |w| w.to_string());
         return Err(Error::format(
             path,
             format!(
                 "header promises {want} data bytes ({sizes:?}) but the file has {got}: truncated or corrupt"
             ),
+        ));
+    }
+    if sizes[1..].contains(&0) {
+        return Err(Error::format(
+            path,
+            format!("header gives an empty item shape {:?}", &sizes[1..]),
         ));
     }
     Ok((sizes, bytes[header..].to_vec()))
