@@ -103,3 +103,55 @@ def train_step(netG, netD, optG, optD, real, noise):
     D_G_z2 = output.mean().item()
     optG.step()
     return errD.item(), errG.item(), D_x, D_G_z1, D_G_z2
+
+
+def data_parallel_step(netG, netD, optG, optD, real, noise, n):
+    """`train_step` as `DistributedDataParallel` runs it on `n` devices, simulated on one: the
+    batch cut into `n` equal shards, each through its own replica (batch norm on the shard's own
+    statistics, no SyncBatchNorm), the gradients averaged (summed in shard order, then divided,
+    as DDP's all-reduce does), one Adam step; replica 0 is the model itself, whose running
+    statistics the others receive before each forward (`broadcast_buffers`). Returns the five
+    statistics averaged over shards."""
+    import copy
+
+    criterion = nn.BCELoss()
+    s = real.size(0) // n
+    reals, noises = real.split(s), noise.split(s)
+    gs = [netG] + [copy.deepcopy(netG) for _ in range(n - 1)]
+    ds = [netD] + [copy.deepcopy(netD) for _ in range(n - 1)]
+
+    def average(models):
+        for params in zip(*(m.parameters() for m in models)):
+            total = params[0].grad.clone()
+            for p in params[1:]:
+                total += p.grad
+            params[0].grad = total / n
+
+    stats = []
+    fakes = []
+    for g, d, x, z in zip(gs, ds, reals, noises):
+        d.zero_grad()
+        output = d(x)
+        err_real = criterion(output, torch.full((s,), 1.0))
+        err_real.backward()
+        d_x = output.mean().item()
+        fake = g(z)
+        output = d(fake.detach())
+        err_fake = criterion(output, torch.full((s,), 0.0))
+        err_fake.backward()
+        stats.append([(err_real + err_fake).item(), 0.0, d_x, output.mean().item(), 0.0])
+        fakes.append(fake)
+    average(ds)
+    optD.step()
+    for d in ds[1:]:
+        d.load_state_dict(netD.state_dict())
+    for k, (g, d, fake) in enumerate(zip(gs, ds, fakes)):
+        g.zero_grad()
+        output = d(fake)
+        err_g = criterion(output, torch.full((s,), 1.0))
+        err_g.backward()
+        stats[k][1] = err_g.item()
+        stats[k][4] = output.mean().item()
+    average(gs)
+    optG.step()
+    return [sum(col) / n for col in zip(*stats)]

@@ -148,7 +148,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Compute device: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] (ADAPTER: discrete[:N],
-    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
+    /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's. Several,
+    /// comma-separated (cuda:0,cuda:1), train data-parallel: the batch is cut into one shard per
+    /// device and the gradients averaged (docs/multi-gpu.md).
     #[arg(long, default_value = "flex")]
     pub device: String,
     /// Adam learning rate (the paper: 0.0002).

@@ -355,6 +355,9 @@ fn bad_options_name_the_flag() {
         (vec!["--kernel", "3"], "--kernel"),
         (vec!["--device", "cuda"], "--features cuda"),
         (vec!["--device", "tpu"], "--device"),
+        (vec!["--device", "flex,cuda"], "--features cuda"),
+        (vec!["--device", "flex,"], "--device"),
+        (vec!["--device", "flex,flex,flex"], "--batch-size"),
         (vec!["--data", "lsun:/x"], "--data"),
         (vec!["--latent", "cauchy"], "--latent"),
         (vec!["--batch-size", "1"], "--batch-size"),
@@ -378,6 +381,40 @@ fn bad_options_name_the_flag() {
         "1-",
     ]);
     assert!(err.contains("--seeds"), "{err}");
+}
+
+/// `--device flex,flex`: data-parallel training on two replicas, said in the run's first lines
+/// and kept in its configuration; a resume may name other devices.
+#[test]
+fn training_on_several_devices_is_data_parallel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let mut args = vec![
+        "train",
+        "--out",
+        s(&run),
+        "--max-iters",
+        "2",
+        "--device",
+        "flex,flex",
+    ];
+    args.extend(TINY);
+    let out = dcgan(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("data-parallel on 2 devices (flex, flex): shards of 8 images"),
+        "{stderr}"
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["replicas"], serde_json::json!(["flex"]));
+    ok(&["train", "--resume", s(&run), "--max-iters", "3", "--quiet"]);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert!(config.get("replicas").is_none(), "{config}");
+    let lines = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 3);
 }
 
 fn train_on(data: &str, out: &Path) -> String {

@@ -275,6 +275,46 @@ fn training_on_the_gpu_follows_the_cpu() {
     }
 }
 
+/// Data-parallel training with the model on one backend and a replica on the other, both ways:
+/// shards, gradients and statistics cross between the GPU and the CPU each iteration, and the
+/// run follows two replicas on the CPU.
+#[test]
+fn data_parallel_training_across_the_gpu_and_the_cpu_follows_the_cpu() {
+    let Some(device) = gpu("data_parallel_training_across_the_gpu_and_the_cpu_follows_the_cpu")
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let cpu_run = tmp.path().join("flex-flex");
+    train(&cpu_run, "3", "flex,flex", &[]);
+    let cpu = records(&cpu_run);
+    for devices in [format!("{device},flex"), format!("flex,{device}")] {
+        let run = tmp.path().join(devices.replace([',', ':'], "-"));
+        train(&run, "3", &devices, &[]);
+        let got = records(&run);
+        assert_eq!((cpu.len(), got.len()), (3, 3));
+        for (ra, rb) in cpu.iter().zip(&got) {
+            for key in ["loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"] {
+                let (x, y) = (ra[key].as_f64().unwrap(), rb[key].as_f64().unwrap());
+                assert!(
+                    (x - y).abs() <= 5e-5,
+                    "iteration {}: {key} {x} on flex,flex, {y} on {devices}",
+                    ra["iteration"]
+                );
+            }
+        }
+    }
+    // Two replicas are not one device: the first iteration already differs (batch norm on
+    // shards of 8).
+    let one = tmp.path().join("one");
+    train(&one, "1", "flex", &[]);
+    let (x, y) = (
+        records(&one)[0]["loss_d"].as_f64().unwrap(),
+        cpu[0]["loss_d"].as_f64().unwrap(),
+    );
+    assert!((x - y).abs() > 1e-4, "loss_d {x} on one device, {y} on two");
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {

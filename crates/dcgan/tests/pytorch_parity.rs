@@ -170,13 +170,16 @@ fn forward_matches_pytorch_kernel5_grayscale() {
     check_forward("forward32_k5_gray");
 }
 
-#[test]
-fn two_training_steps_match_pytorch() {
-    let (t, config, path) = fixture("step32");
+/// Two training steps from fixture `name` on `devices` replicas (1: the plain step), against
+/// PyTorch's statistics and weights after each.
+fn check_steps(name: &str, devices: usize) -> Tensors {
+    let (t, config, path) = fixture(name);
     let device = Device::flex().autodiff();
     let (g, d) = models(&t, "", &config, &device, &path);
     let train = TrainConfig::new(config.clone(), DataSource::Builtin);
-    let mut gan = Gan::from_parts(&train, g, d, &device);
+    let mut gan =
+        Gan::from_parts(&train, g, d, &device).with_replicas(&vec![Device::flex(); devices - 1]);
+    assert_eq!(gan.devices().len(), devices);
 
     for (step, suffix, after) in [(1, "", "after."), (2, "2", "after2.")] {
         let z = tensor::<2>(&t[&format!("z{suffix}")], &device);
@@ -184,7 +187,7 @@ fn two_training_steps_match_pytorch() {
         let s = gan.step_with(real, z);
         let want = &t[&format!("stats{suffix}")].values;
         let got = [s.loss_d, s.loss_g, s.d_x, s.d_g_z1, s.d_g_z2];
-        assert_close(&format!("step {step} stats"), &got, want, 1e-4);
+        assert_close(&format!("{name} step {step} stats"), &got, want, 1e-4);
         let ours_g = weights::generator_to_pytorch(&gan.g);
         let ours_d = weights::discriminator_to_pytorch(&gan.d);
         for (prefix, ours) in [("g", &ours_g), ("d", &ours_d)] {
@@ -202,6 +205,12 @@ fn two_training_steps_match_pytorch() {
             }
         }
     }
+    t
+}
+
+#[test]
+fn two_training_steps_match_pytorch() {
+    let t = check_steps("step32", 1);
     // The update really moved the weights (the comparison above is not of untouched tensors).
     let before = sub(&t, "g");
     let moved = max_rel_err(
@@ -209,4 +218,26 @@ fn two_training_steps_match_pytorch() {
         &t["after2.g.main.3.weight"].values,
     );
     assert!(moved > 1e-3, "weights barely moved: {moved}");
+}
+
+/// Data-parallel training on two devices (here two replicas on flex) against PyTorch's
+/// `DistributedDataParallel` semantics on the same weights and batches: each half of the batch
+/// through its own replica, batch norm per half, the gradients averaged, one Adam step, device
+/// 0's running statistics (`reference/dcgan_torch.py`, `data_parallel_step`).
+#[test]
+fn two_data_parallel_steps_match_pytorch_ddp() {
+    let t = check_steps("step32_dp2", 2);
+    // Batch norm per shard makes this a different step from the single-device one: were the
+    // replicas ignored, or the batch not cut, the check above would be of the wrong numbers.
+    let (single, _, _) = fixture("step32");
+    assert_eq!(single["real"].values, t["real"].values, "the same batch");
+    for name in ["after.d.main.2.weight", "after.g.main.1.running_mean"] {
+        let apart = max_rel_err(&t[name].values, &single[name].values);
+        assert!(apart > 1e-3, "{name}: one device and two agree ({apart})");
+    }
+    let stats = max_rel_err(&t["stats"].values, &single["stats"].values);
+    assert!(
+        stats > 1e-3,
+        "the statistics agree with one device ({stats})"
+    );
 }

@@ -5,14 +5,33 @@ mod common;
 
 use common::{config, small_model, train};
 use dcgan::data::DataSource;
+use dcgan::device::DeviceChoice;
 use dcgan::model::weights;
 use dcgan::run::RunDir;
 use dcgan::train::{Start, metrics};
 
 #[test]
 fn stop_and_resume_equals_straight_through() {
+    stop_and_resume(&[]);
+}
+
+/// Data-parallel training on two devices (two replicas on flex) resumes exactly too: a
+/// checkpoint holds device 0's model, and the shards of every batch are fixed by the run.
+#[test]
+fn data_parallel_stop_and_resume_equals_straight_through() {
+    let two = stop_and_resume(&[DeviceChoice::Flex]);
+    // And it is a different run from one device's (batch norm per shard of 8, not the batch).
+    let one = stop_and_resume(&[]);
+    assert_ne!(one[0].stats, two[0].stats);
+    assert_ne!(one.last().unwrap().stats, two.last().unwrap().stats);
+}
+
+/// A 12-iteration run straight, and stopped at 5 and resumed, on the flex device and the
+/// `replicas`: identical checkpoints and metrics. Returns the metrics.
+fn stop_and_resume(replicas: &[DeviceChoice]) -> Vec<metrics::Record> {
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = config(small_model(16, 3, 8), DataSource::Builtin, 16, 12);
+    let mut cfg = config(small_model(16, 3, 8), DataSource::Builtin, 16, 12);
+    cfg.replicas = replicas.to_vec();
 
     let straight = RunDir::new(tmp.path().join("straight"));
     let (summary, _) = train(&straight, &cfg, Start::New { force: false });
@@ -62,6 +81,10 @@ fn stop_and_resume_equals_straight_through() {
     // And the weights really changed over the run (the comparison is not of untouched tensors).
     let (first, _) = weights::read_safetensors(&split.checkpoint(5)).unwrap();
     assert_ne!(first["g.output.weight"], a["g.output.weight"]);
+    // The run folder records the devices it trained on.
+    let stored = dcgan::train::read_run_config(&split).unwrap();
+    assert_eq!(stored.replicas, replicas);
+    ma
 }
 
 /// A finished 2-iteration run of a tiny grayscale model (checkpoint at iteration 2), in a

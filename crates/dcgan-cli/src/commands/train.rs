@@ -13,7 +13,10 @@ use crate::cli::TrainArgs;
 use crate::progress::Progress;
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    let device_choice: DeviceChoice = args.device.parse()?;
+    // One device, or several for data-parallel training: the first holds the model.
+    let mut devices = args.device.split(',').map(str::parse::<DeviceChoice>);
+    let device_choice = devices.next().expect("split yields one item")?;
+    let replicas = devices.collect::<dcgan::Result<Vec<_>>>()?;
     let device = device_choice.device()?;
     let (run, start, config) = match &args.resume {
         Some(dir) => {
@@ -23,6 +26,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.iterations = args.max_iters.unwrap_or(0);
             config.epochs = args.epochs;
             config.device = device_choice;
+            config.replicas = replicas;
             (RunDir::new(dir), Start::Resume, config)
         }
         None => {
@@ -38,6 +42,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.keep_checkpoints = args.keep_checkpoints;
             config.grid_samples = args.grid_samples;
             config.device = device_choice;
+            config.replicas = replicas;
             if let (Some(every), Some(features)) = (args.eval_every, &args.eval_features) {
                 config.eval = Some(dcgan::train::EvalConfig {
                     every,

@@ -37,6 +37,11 @@ pub struct TrainConfig {
     pub grid_samples: usize,
     /// The device the run was started on (a resume may name another).
     pub device: DeviceChoice,
+    /// Further devices for data-parallel training (`--device A,B,...`): each iteration cuts the
+    /// batch into one shard per device and averages the gradients (docs/multi-gpu.md). Empty on
+    /// one device; a resume may change them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<DeviceChoice>,
     /// Sample quality measured during training (`--eval-every`), if asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval: Option<super::EvalConfig>,
@@ -61,6 +66,7 @@ impl TrainConfig {
             keep_checkpoints: KEEP_CHECKPOINTS,
             grid_samples: GRID_SAMPLES,
             device: DeviceChoice::Flex,
+            replicas: Vec::new(),
             eval: None,
         }
     }
@@ -73,6 +79,19 @@ impl TrainConfig {
                 "batch_size",
                 format!(
                     "{}: batch norm needs at least 2 images per batch",
+                    self.batch_size
+                ),
+            ));
+        }
+        let devices = 1 + self.replicas.len();
+        if devices > 1
+            && (!self.batch_size.is_multiple_of(devices) || self.batch_size / devices < 2)
+        {
+            return Err(Error::option(
+                "batch_size",
+                format!(
+                    "{}: data-parallel training on {devices} devices cuts the batch into {devices} \
+                     equal shards of at least 2 images (batch norm needs 2 per shard)",
                     self.batch_size
                 ),
             ));

@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand_chacha::ChaCha8Rng;
 
 use super::loss::{bce_fake, bce_real};
+use super::parallel::{average_gradients, mean_of, replica};
 use super::{Adam, TrainConfig};
 use crate::model::{Discriminator, Generator, weights};
 use crate::{conditional, latent, seeding};
@@ -63,8 +64,11 @@ pub struct Gan {
     pub rng: ChaCha8Rng,
     /// Iterations completed.
     pub iteration: u64,
-    /// The autodiff device.
+    /// The autodiff device: the model's, where the optimiser steps (device 0 of a data-parallel
+    /// run).
     pub device: Device,
+    /// The other devices of a data-parallel run (autodiff); empty on one device.
+    replicas: Vec<Device>,
     config: TrainConfig,
 }
 
@@ -109,8 +113,25 @@ impl Gan {
             rng,
             iteration: 0,
             device: device.clone(),
+            replicas: Vec::new(),
             config: config.clone(),
         }
+    }
+
+    /// Trains data-parallel on the model's device and `others` (docs/multi-gpu.md): each
+    /// iteration cuts the batch into `1 + others.len()` equal shards, shard k on device k, and
+    /// averages the gradients (batch norm per shard, as PyTorch's DDP). The batch size must be a
+    /// multiple of the device count ([`TrainConfig::validate`] checks the configured one).
+    pub fn with_replicas(mut self, others: &[Device]) -> Self {
+        self.replicas = others.iter().map(|d| d.clone().autodiff()).collect();
+        self
+    }
+
+    /// The devices an iteration runs on: the model's, then the replicas'.
+    pub fn devices(&self) -> Vec<Device> {
+        std::iter::once(self.device.clone())
+            .chain(self.replicas.iter().cloned())
+            .collect()
     }
 
     /// The configuration this pair was built for.
@@ -158,6 +179,9 @@ impl Gan {
 
     /// The iteration; `maps` (a conditional model's class maps) join every image D judges.
     fn step_inner(&mut self, real: Tensor<4>, z: Tensor<2>, maps: Option<Tensor<4>>) -> StepStats {
+        if !self.replicas.is_empty() {
+            return self.step_parallel(real, z, maps);
+        }
         let judged = |x: Tensor<4>| match &maps {
             Some(m) => Tensor::cat(vec![x, m.clone()], 1),
             None => x,
@@ -187,6 +211,99 @@ impl Gan {
             mean_prob(real_logits),
             mean_prob(fake_logits),
             mean_prob(out_logits),
+        ])
+    }
+
+    /// [`Gan::step_inner`] on several devices: the same two half-steps, each shard through its
+    /// own replica, the gradients averaged onto the model's device, one Adam step there.
+    fn step_parallel(
+        &mut self,
+        real: Tensor<4>,
+        z: Tensor<2>,
+        maps: Option<Tensor<4>>,
+    ) -> StepStats {
+        let devices = self.devices();
+        let n = devices.len();
+        let b = real.dims()[0];
+        assert!(
+            b.is_multiple_of(n) && b / n >= 2,
+            "a batch of {b} cannot be cut into {n} shards of at least 2 images"
+        );
+        let s = b / n;
+        let shard4 =
+            |t: &Tensor<4>, k: usize, dev: &Device| t.clone().narrow(0, k * s, s).to_device(dev);
+
+        // (1) D's step: each shard's loss through its replica, the gradients averaged.
+        let gs: Vec<Generator> = devices[1..]
+            .iter()
+            .map(|dev| replica(&self.g, dev))
+            .collect();
+        let ds: Vec<Discriminator> = devices[1..]
+            .iter()
+            .map(|dev| replica(&self.d, dev))
+            .collect();
+        let mut fakes = Vec::with_capacity(n);
+        let mut shard_maps = Vec::with_capacity(n);
+        let mut grads = Vec::with_capacity(n);
+        let (mut loss_d, mut d_x, mut d_g_z1) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, dev) in devices.iter().enumerate() {
+            let (g, d) = match k {
+                0 => (&self.g, &self.d),
+                k => (&gs[k - 1], &ds[k - 1]),
+            };
+            let maps_k = maps.as_ref().map(|m| shard4(m, k, dev));
+            let judged = |x: Tensor<4>| match &maps_k {
+                Some(m) => Tensor::cat(vec![x, m.clone()], 1),
+                None => x,
+            };
+            let real_logits = d.forward(judged(shard4(&real, k, dev)));
+            let fake = g.forward(z.clone().narrow(0, k * s, s).to_device(dev));
+            let fake_logits = d.forward(judged(fake.clone().detach()));
+            let loss = bce_real(real_logits.clone()).add(bce_fake(fake_logits.clone()));
+            grads.push(GradientsParams::from_grads(loss.backward(), d));
+            loss_d.push(loss.inner());
+            d_x.push(mean_prob(real_logits));
+            d_g_z1.push(mean_prob(fake_logits));
+            fakes.push(fake);
+            shard_maps.push(maps_k);
+        }
+        drop(ds);
+        let grads = average_gradients(&self.d, grads);
+        update(&mut self.d, |d| self.adam_d.step(d, grads));
+
+        // (2) G's step through the updated D, copied to every device; D's running statistics
+        // from the model's device only.
+        let d = self.d.clone().no_grad();
+        let ds: Vec<Discriminator> = devices[1..].iter().map(|dev| replica(&d, dev)).collect();
+        let mut grads = Vec::with_capacity(n);
+        let (mut loss_g, mut d_g_z2) = (Vec::new(), Vec::new());
+        for (k, (fake, maps_k)) in fakes.into_iter().zip(shard_maps).enumerate() {
+            let (g, d) = match k {
+                0 => (&self.g, &d),
+                k => (&gs[k - 1], &ds[k - 1]),
+            };
+            let judged = match maps_k {
+                Some(m) => Tensor::cat(vec![fake, m], 1),
+                None => fake,
+            };
+            let out_logits = d.forward(judged);
+            let loss = bce_real(out_logits.clone());
+            grads.push(GradientsParams::from_grads(loss.backward(), g));
+            loss_g.push(loss.inner());
+            d_g_z2.push(mean_prob(out_logits));
+        }
+        drop((gs, ds));
+        let grads = average_gradients(&self.g, grads);
+        update(&mut self.g, |g| self.adam_g.step(g, grads));
+        self.d = d.set_require_grad(true);
+        self.iteration += 1;
+
+        StepStats::read([
+            mean_of(loss_d),
+            mean_of(loss_g),
+            mean_of(d_x),
+            mean_of(d_g_z1),
+            mean_of(d_g_z2),
         ])
     }
 

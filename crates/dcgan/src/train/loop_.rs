@@ -163,6 +163,12 @@ pub fn run_training(
             Some(c.model.channels),
         )
     };
+    // Resolved first, so that a device the machine lacks changes nothing in the folder.
+    let replicas = config
+        .replicas
+        .iter()
+        .map(|c| c.device())
+        .collect::<Result<Vec<_>>>()?;
     let (config, gan, dataset, _lock) = match start {
         Start::New { force } => {
             config.validate()?;
@@ -195,6 +201,8 @@ pub fn run_training(
                 stored.iterations = config.iterations;
             }
             stored.device = config.device;
+            stored.replicas = config.replicas.clone();
+            stored.validate()?;
             let dataset = open(&stored)?;
             check_classes(&stored, &dataset)?;
             stored.resolve_length(dataset.len());
@@ -215,6 +223,21 @@ pub fn run_training(
     };
     let json = serde_json::to_string_pretty(&config).expect("config serialises");
     crate::run::write_atomic(&run.config(), json.as_bytes())?;
+    let gan = gan.with_replicas(&replicas);
+    if !replicas.is_empty() {
+        let n = 1 + replicas.len();
+        let names: Vec<String> = std::iter::once(config.device)
+            .chain(config.replicas.iter().copied())
+            .map(|d| d.to_string())
+            .collect();
+        observer.note(&format!(
+            "data-parallel on {n} devices ({}): shards of {} images, batch norm per shard, \
+             gradients averaged on {}",
+            names.join(", "),
+            config.batch_size / n,
+            config.device
+        ));
+    }
     train_loop(run, config, gan, Arc::new(dataset), observer)
 }
 

@@ -14,6 +14,7 @@ mod gan;
 mod loop_;
 mod loss;
 pub mod metrics;
+mod parallel;
 
 pub use adam::{Adam, AdamConfig};
 pub use config::TrainConfig;
