@@ -406,12 +406,12 @@ fn training_on_several_devices_is_data_parallel() {
         stderr.contains("data-parallel on 2 devices (flex, flex): shards of 8 images"),
         "{stderr}"
     );
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
-    assert_eq!(config["replicas"], serde_json::json!(["flex"]));
+    let config = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap()
+    };
+    assert_eq!(config()["replicas"], serde_json::json!(["flex"]));
     ok(&["train", "--resume", s(&run), "--max-iters", "3", "--quiet"]);
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    let config = config();
     assert!(config.get("replicas").is_none(), "{config}");
     let lines = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 3);
