@@ -121,6 +121,34 @@ def run_seeds(binary):
             put("import", "netG", f.read())
 
 
+def lsun_seeds():
+    """A tiny LMDB environment as Python's lmdb writes LSUN's: two records under 40-hex keys."""
+    import hashlib
+    import lmdb
+    rng = np.random.default_rng(2)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = lmdb.open(tmp, map_size=1 << 20)
+        with env.begin(write=True) as txn:
+            for i, fmt in enumerate(("WEBP", "JPEG")):
+                out = io.BytesIO()
+                Image.fromarray(rng.integers(0, 256, (6, 5, 3), dtype=np.uint8), "RGB").save(out, fmt)
+                txn.put(hashlib.sha1(bytes([i])).hexdigest().encode(), out.getvalue())
+        env.close()
+        with open(os.path.join(tmp, "data.mdb"), "rb") as f:
+            put("lsun", "two", f.read())
+
+
+def packed_seeds(binary):
+    """A packed file of the LSUN fixture at 4x4 (24 images), and a keep-list."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "tiny.pack")
+        subprocess.run([binary, "data", "pack", "--data", "lsun:" + os.path.join(FIXTURES, "lsun", "tiny_train_lmdb"),
+                        "--out", out, "--image-size", "4"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(out, "rb") as f:
+            put("packed", "tiny", f.read())
+    put("keeplist", "three", b"# dcgan keep-list\n# source: folder:x\n# records: 5\n# names-sha256: ab\n# kept: 3\n0\n2\n4\n")
+
+
 def drop_checksum(data):
     """The same checkpoint without its `checksum` metadata (older checkpoints, still loaded)."""
     n = struct.unpack("<Q", data[:8])[0]
@@ -213,6 +241,8 @@ def main():
     weights_seeds()
     text_seeds()
     run_seeds(sys.argv[1])
+    lsun_seeds()
+    packed_seeds(sys.argv[1])
     regressions()
     for target in sorted(os.listdir(SEEDS)):
         files = os.listdir(os.path.join(SEEDS, target))

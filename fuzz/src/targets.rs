@@ -24,6 +24,9 @@ const TARGETS: &[(&str, Target)] = &[
     ("seeds", seeds),
     ("stats", stats),
     ("metrics", metrics),
+    ("lsun", lsun),
+    ("packed", packed),
+    ("keeplist", keeplist),
 ];
 
 pub fn names() -> Vec<&'static str> {
@@ -204,5 +207,38 @@ fn metrics(bytes: &[u8]) -> dcgan::Result<()> {
     let path = dir.join("metrics.jsonl");
     write(&path, bytes);
     dcgan::train::metrics::read(&path)?;
+    Ok(())
+}
+
+/// An LSUN environment's `data.mdb`: opened, its keys listed, its first records decoded.
+fn lsun(bytes: &[u8]) -> dcgan::Result<()> {
+    let dir = scratch("lsun");
+    write(&dir.join("data.mdb"), bytes);
+    let source = DataSource::Lsun(dir);
+    let data = Dataset::open_with_cache(&source, Split::Train, 8, Some(3), None)?;
+    let first: Vec<usize> = (0..data.len().min(3)).collect();
+    data.strict(true).pixels(&first)?;
+    Ok(())
+}
+
+/// A packed dataset (`dcgan data pack`), opened at the size its header gives, its first images
+/// read (and checked against their CRCs).
+fn packed(bytes: &[u8]) -> dcgan::Result<()> {
+    let dir = scratch("packed");
+    let path = dir.join("data.pack");
+    write(&path, bytes);
+    let header = dcgan::data::read_pack_header(&path)?;
+    let data = Dataset::open(&DataSource::Packed(path), Split::Train, header.size, None)?;
+    let first: Vec<usize> = (0..data.len().min(3)).collect();
+    data.strict(true).pixels(&first)?;
+    Ok(())
+}
+
+/// A keep-list (`dcgan dedup`).
+fn keeplist(bytes: &[u8]) -> dcgan::Result<()> {
+    let dir = scratch("keeplist");
+    let path = dir.join("keep.txt");
+    write(&path, bytes);
+    dcgan::dedup::KeepList::read(&path)?;
     Ok(())
 }

@@ -56,6 +56,13 @@ pub enum Command {
     Bench(BenchArgs),
     /// Every compute device this build can reach, by the name `--device` takes.
     Devices(DevicesArgs),
+    /// Near-duplicates of a dataset by the paper's autoencoder hash (section 4.1): the groups,
+    /// a figure of the largest, and a keep-list for `train --keep-list`.
+    Dedup(DedupArgs),
+    /// Datasets: fetch the public ones, pack a source into one memory-mapped file of pixels at
+    /// the model's size.
+    #[command(subcommand)]
+    Data(DataCommand),
 }
 
 impl Command {
@@ -79,6 +86,8 @@ impl Command {
             Command::Classifier(_) => "classifier",
             Command::Bench(_) => "bench",
             Command::Devices(_) => "devices",
+            Command::Data(_) => "data",
+            Command::Dedup(_) => "dedup",
         }
     }
 }
@@ -120,7 +129,7 @@ pub struct ModelArgs {
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Training images: builtin, mnist:DIR, cifar10:DIR, svhn:DIR or folder:DIR.
+    /// Training images: builtin, mnist:DIR, cifar10:DIR, svhn:DIR, folder:DIR or lsun:DIR.
     #[arg(long, default_value = "builtin")]
     pub data: String,
     /// New run folder (config, metrics, grids, checkpoints).
@@ -189,6 +198,13 @@ pub struct TrainArgs {
     /// all).
     #[arg(long)]
     pub eval_real_n: Option<usize>,
+    /// Train only on the images this keep-list keeps (written by `dcgan dedup`).
+    #[arg(long, value_name = "FILE")]
+    pub keep_list: Option<PathBuf>,
+    /// Stop on a training image that does not decode, instead of replacing it with the next
+    /// one and listing it in the run's data-errors.txt.
+    #[arg(long)]
+    pub strict_data: bool,
 }
 
 /// Which checkpoint to read.
@@ -748,6 +764,85 @@ pub struct MetricsArgs {
     /// integrated[:N], cpu, ...) or cuda[:N]; `dcgan devices` lists this machine's.
     #[arg(long, default_value = "flex")]
     pub device: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DedupArgs {
+    /// The images: mnist:DIR, cifar10:DIR, svhn:DIR, folder:DIR, lsun:DIR, packed:FILE.
+    #[arg(long)]
+    pub data: String,
+    /// Folder for duplicates.json, keep.txt and groups.png.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Which split of a source that has two.
+    #[arg(long, default_value = "train")]
+    pub split: Split,
+    /// Minibatches the autoencoder trains for.
+    #[arg(long, default_value_t = 2000)]
+    pub iterations: u64,
+    /// Images per minibatch.
+    #[arg(long, default_value_t = 128)]
+    pub batch_size: usize,
+    /// Candidates: codes differing in at most this many of their 128 bits.
+    #[arg(long, default_value_t = 16)]
+    pub max_hamming: u32,
+    /// Duplicates: crops whose mean absolute difference (after removing each crop's mean
+    /// colour, at the best shift of up to 2 pixels) is at most this fraction of their own
+    /// variation.
+    #[arg(long, default_value_t = 0.25)]
+    pub max_distance: f64,
+    /// Seed of the autoencoder.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Compute device (see `train --device`).
+    #[arg(long, default_value = "flex")]
+    pub device: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Download a public dataset's official files, checked against their published checksums,
+    /// resumed after an interruption, unpacked where they are archives.
+    Fetch(FetchArgs),
+    /// Decode, resize and crop every image of a source once into a file that `--data
+    /// packed:FILE` trains from without decoding (memory-mapped, a CRC per image).
+    Pack(PackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// mnist, fashion-mnist, cifar10, svhn or lsun:CATEGORY[:val] (bedroom, church_outdoor,
+    /// ...).
+    pub name: String,
+    /// The folder to download into (created if needed).
+    #[arg(long)]
+    pub to: PathBuf,
+    /// Another host holding the same files under the same names (a URL ending in the folder).
+    #[arg(long)]
+    pub mirror: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The source: mnist:DIR, cifar10:DIR, svhn:DIR, folder:DIR, lsun:DIR or builtin.
+    #[arg(long)]
+    pub data: String,
+    /// The packed file to write (refused if it exists, unless --force).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Side of the packed images (the model's --image-size). Default: the source's own size
+    /// (32 for builtin, mnist, cifar10, svhn), 64 for folders and LSUN.
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    /// Channels, 1 or 3 (default: the source's).
+    #[arg(long)]
+    pub channels: Option<usize>,
+    /// Which split of a source that has two.
+    #[arg(long, default_value = "train")]
+    pub split: Split,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,8 @@ pub struct Progress {
     stop: Arc<AtomicBool>,
     quiet: bool,
     rate: Option<f64>,
+    /// Training images that did not decode, so far.
+    bad_records: u64,
 }
 
 impl Progress {
@@ -34,6 +36,7 @@ impl Progress {
             stop,
             quiet,
             rate: None,
+            bad_records: 0,
         }
     }
 
@@ -90,6 +93,10 @@ impl Observer for Progress {
             s.d_g_z1,
             s.d_g_z2
         );
+        let msg = match self.bad_records {
+            0 => msg,
+            n => format!("{msg} | {n} bad images skipped"),
+        };
         self.bar.set_position(r.iteration);
         if self.quiet {
             if r.iteration.is_multiple_of(50) {
@@ -102,6 +109,17 @@ impl Observer for Progress {
 
     fn note(&mut self, message: &str) {
         self.line(message);
+    }
+
+    fn bad_records(&mut self, bad: &[dcgan::data::BadRecord], total: u64) {
+        if self.bad_records == 0 {
+            self.line(&format!(
+                "warning: {} (replaced by the next image; every such image is listed in \
+                 data-errors.txt; --strict-data stops instead)",
+                bad[0].message
+            ));
+        }
+        self.bad_records = total;
     }
 
     fn should_stop(&mut self) -> bool {

@@ -358,7 +358,7 @@ fn bad_options_name_the_flag() {
         (vec!["--device", "flex,cuda"], "--features cuda"),
         (vec!["--device", "flex,"], "--device"),
         (vec!["--device", "flex,flex,flex"], "--batch-size"),
-        (vec!["--data", "lsun:/x"], "--data"),
+        (vec!["--data", "lmdb:/x"], "--data"),
         (vec!["--latent", "cauchy"], "--latent"),
         (vec!["--batch-size", "1"], "--batch-size"),
         (vec!["--lr", "0"], "--lr"),
@@ -493,7 +493,9 @@ fn bad_data_names_the_file_and_changes_nothing() {
         "{err}"
     );
 
-    // A folder with a good image and a truncated one: the error names the broken file.
+    // A folder with a good image and a truncated one: with --strict-data the error names the
+    // broken file; without, the run goes on with the good image in its place, and the broken
+    // one is listed in data-errors.txt.
     let folder = tmp.path().join("imgs");
     std::fs::create_dir(&folder).unwrap();
     let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 100]));
@@ -502,9 +504,196 @@ fn bad_data_names_the_file_and_changes_nothing() {
     let bytes = std::fs::read(folder.join("b_broken.png")).unwrap();
     std::fs::write(folder.join("b_broken.png"), &bytes[..bytes.len() / 2]).unwrap();
     let before = snapshot(&folder);
-    let err = train_on(&format!("folder:{}", s(&folder)), &out);
+    let data = format!("folder:{}", s(&folder));
+    let tiny = [
+        "--max-iters",
+        "2",
+        "--batch-size",
+        "2",
+        "--image-size",
+        "16",
+        "--ngf",
+        "4",
+        "--ndf",
+        "4",
+    ];
+    let mut args = vec!["train", "--data", &data, "--out", s(&out), "--strict-data"];
+    args.extend(tiny);
+    let err = fails(&args);
     assert!(err.contains("b_broken.png"), "{err}");
+    assert!(!out.join("checkpoints").exists());
+    args.retain(|a| *a != "--strict-data");
+    args.push("--force");
+    let run = dcgan(&args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("b_broken.png") && stderr.contains("replaced"),
+        "{stderr}"
+    );
+    let listed = std::fs::read_to_string(out.join("data-errors.txt")).unwrap();
+    // Each of the 2 iterations drew both images: the broken one twice.
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed.lines().all(|l| l.contains("b_broken.png")),
+        "{listed}"
+    );
+    assert!(listed.starts_with("iteration 1: "), "{listed}");
     assert_eq!(snapshot(&folder), before, "the dataset was modified");
+    std::fs::remove_dir_all(&out).unwrap();
+    // A folder of nothing but broken images cannot train: the error says so.
+    std::fs::remove_file(folder.join("a_good.png")).unwrap();
+    std::fs::copy(folder.join("b_broken.png"), folder.join("c_broken.png")).unwrap();
+    let err = train_on(&data, &out);
+    assert!(
+        err.contains("2 records in a row") && err.contains("broken.png"),
+        "{err}"
+    );
+}
+
+/// The LSUN fixture (crates/dcgan/tests/fixtures/lsun: 25 records written by Python's `lmdb`,
+/// one of them garbage).
+fn lsun_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../dcgan/tests/fixtures/lsun")
+}
+
+#[test]
+fn training_on_lsun_lists_the_record_that_does_not_decode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let env = lsun_fixture().join("tiny_train_lmdb");
+    let garbage = std::fs::read_to_string(lsun_fixture().join("garbage-key.txt")).unwrap();
+    let data = format!("lsun:{}", s(&env));
+    // 25 records, batches of 8: 3 batches an epoch; 9 iterations are 3 epochs, and each epoch
+    // leaves out one record, so the garbage one is drawn at least twice.
+    let mut args = vec![
+        "train",
+        "--data",
+        &data,
+        "--out",
+        s(&out),
+        "--max-iters",
+        "9",
+    ];
+    args.extend([
+        "--batch-size",
+        "8",
+        "--image-size",
+        "16",
+        "--ngf",
+        "4",
+        "--ndf",
+        "4",
+    ]);
+    args.extend(["--nz", "8", "--quiet"]);
+    let run = dcgan(&args);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stdout.starts_with(&format!("{data}: 3 channels")),
+        "{stdout}"
+    );
+    assert!(stderr.contains(garbage.trim()), "{stderr}");
+    let listed = std::fs::read_to_string(out.join("data-errors.txt")).unwrap();
+    assert!(listed.lines().count() >= 2, "{listed}");
+    assert!(
+        listed
+            .lines()
+            .all(|l| l.contains(garbage.trim()) && l.contains("does not decode")),
+        "{listed}"
+    );
+    let config = json(&out.join("config.json"));
+    assert_eq!(config["data"], data.as_str());
+    assert_eq!(lines(&out.join("metrics.jsonl")), 9);
+
+    // Strict: the garbage record ends the run, named.
+    let strict = tmp.path().join("strict");
+    args[4] = s(&strict);
+    args.push("--strict-data");
+    let err = fails(&args);
+    assert!(
+        err.contains(garbage.trim()) && err.contains("data.mdb"),
+        "{err}"
+    );
+
+    // A broken environment is refused before the run folder is touched.
+    let broken = tmp.path().join("broken_lmdb");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(broken.join("data.mdb"), vec![7u8; 20000]).unwrap();
+    let err = train_on(&format!("lsun:{}", s(&broken)), &tmp.path().join("r2"));
+    assert!(err.contains("data.mdb") && err.contains("LMDB"), "{err}");
+    assert!(!tmp.path().join("r2").exists());
+}
+
+#[test]
+fn a_folder_of_greyscale_faces_trains_greyscale_and_says_so() {
+    let test = "a_folder_of_greyscale_faces_trains_greyscale_and_says_so";
+    let Some(archive) = data::real_data(test, "celeba/celeba-align-subset5000.tar") else {
+        return;
+    };
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let faces = tmp.path().join("faces");
+    std::fs::create_dir(&faces).unwrap();
+    let mut tar = tar::Archive::new(std::fs::File::open(&archive).unwrap());
+    let mut n = 0;
+    for entry in tar.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().extension().and_then(|e| e.to_str()) != Some("jpg") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        let grey = image::load_from_memory(&bytes).unwrap().to_luma8();
+        grey.save(faces.join(format!("face{n:03}.pgm"))).unwrap();
+        n += 1;
+        if n == 400 {
+            break;
+        }
+    }
+    let out = tmp.path().join("run");
+    let data = format!("folder:{}", s(&faces));
+    let mut args = vec![
+        "train",
+        "--data",
+        &data,
+        "--out",
+        s(&out),
+        "--max-iters",
+        "1",
+    ];
+    args.extend(TINY);
+    let stdout = ok(&args);
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("1 channel") && first.contains("all 400 images are single-channel"),
+        "{stdout}"
+    );
+    assert_eq!(json(&out.join("config.json"))["model"]["channels"], 1);
+    // One colour image among them makes the folder RGB, and the line says why.
+    image::RgbImage::from_pixel(20, 20, image::Rgb([200, 10, 10]))
+        .save(faces.join("zz_colour.png"))
+        .unwrap();
+    let stdout = ok(&{
+        let mut a = args.clone();
+        a.push("--force");
+        a
+    });
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("3 channels") && first.contains("1 of all 401 images are in colour"),
+        "{stdout}"
+    );
+    assert_eq!(json(&out.join("config.json"))["model"]["channels"], 3);
+    // --channels overrides the detection.
+    let stdout = ok(&{
+        let mut a = args.clone();
+        a.extend(["--force", "--channels", "1"]);
+        a
+    });
+    assert!(!stdout.contains("as 1 of"), "{stdout}");
+    assert_eq!(json(&out.join("config.json"))["model"]["channels"], 1);
 }
 
 /// Each command fails with every needle in its message, and `out` is never written.
@@ -1810,4 +1999,198 @@ fn a_damaged_checkpoint_is_refused_with_the_file_named() {
         bytes,
         "the damaged file is left as it was"
     );
+}
+
+#[path = "../../dcgan/tests/common/http.rs"]
+mod http;
+
+#[test]
+fn data_fetch_pack_dedup_and_a_keep_list_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |name: &str| tmp.path().join(name);
+    let dir_s = |name: &str| t(name).to_str().unwrap().to_string();
+    let (run_dir_s, run_32_dir_s) = (dir_s("run"), dir_s("run32"));
+    let (kept_dir_s, kept_2_dir_s) = (dir_s("kept"), dir_s("kept2"));
+
+    // fetch: unknown names and categories are refused; a server error names the URL.
+    let err = fails(&["data", "fetch", "imagenet", "--to", s(&t("x"))]);
+    assert!(
+        err.contains("imagenet") && err.contains("lsun:CATEGORY"),
+        "{err}"
+    );
+    let err = fails(&["data", "fetch", "lsun:sofa", "--to", s(&t("x"))]);
+    assert!(err.contains("church_outdoor"), "{err}");
+    let server = http::Server::start();
+    server.serve(
+        "test_32x32.mat",
+        http::Served {
+            status: Some(500),
+            ..Default::default()
+        },
+    );
+    server.serve(
+        "train_32x32.mat",
+        http::Served {
+            bytes: b"not the official file".to_vec(),
+            ..Default::default()
+        },
+    );
+    let err = fails(&[
+        "data",
+        "fetch",
+        "svhn",
+        "--to",
+        s(&t("svhn")),
+        "--mirror",
+        &server.base,
+    ]);
+    assert!(
+        err.contains("train_32x32.mat") && err.contains("e26dedcc434d2e4c54c9b2d4a06d8373"),
+        "{err}"
+    );
+    assert!(!t("svhn").join("train_32x32.mat").exists());
+
+    // pack: the LSUN fixture at 16x16, its garbage record left out; then trained from.
+    let env = lsun_fixture().join("tiny_train_lmdb");
+    let pack = t("tiny.pack");
+    let lsun = format!("lsun:{}", s(&env));
+    let out = ok(&[
+        "data",
+        "pack",
+        "--data",
+        &lsun,
+        "--out",
+        s(&pack),
+        "--image-size",
+        "16",
+    ]);
+    assert!(
+        out.contains("packed 24 images of 3x16x16") && out.contains("1 records did not decode"),
+        "{out}"
+    );
+    let err = fails(&[
+        "data",
+        "pack",
+        "--data",
+        &lsun,
+        "--out",
+        s(&pack),
+        "--image-size",
+        "16",
+    ]);
+    assert!(err.contains("already exists"), "{err}");
+    let packed = format!("packed:{}", s(&pack));
+    let mut args = vec![
+        "train",
+        "--data",
+        &packed,
+        "--out",
+        &run_dir_s,
+        "--max-iters",
+        "2",
+    ];
+    args.extend(TINY);
+    let out = ok(&args);
+    assert!(out.starts_with(&format!("{packed}: 3 channels")), "{out}");
+    assert_eq!(
+        json(&t("run").join("config.json"))["model"]["image_size"],
+        16
+    );
+    let mut wrong = vec![
+        "train",
+        "--data",
+        &packed,
+        "--out",
+        &run_32_dir_s,
+        "--max-iters",
+        "1",
+    ];
+    wrong.extend(["--image-size", "32", "--batch-size", "8"]);
+    let err = fails(&wrong);
+    assert!(
+        err.contains("tiny.pack") && err.contains("--image-size 32"),
+        "{err}"
+    );
+
+    // dedup on a folder with two exact copies among distinct pictures; the keep-list trains.
+    let folder = t("pictures");
+    std::fs::create_dir(&folder).unwrap();
+    for k in 0..40u32 {
+        // Blocks of 4x4 pixels of pseudo-random colours: pictures with nothing in common.
+        let img = image::RgbImage::from_fn(32, 32, |x, y| {
+            let cell = (k * 64 + (y / 4) * 8 + x / 4).wrapping_mul(2_654_435_761);
+            image::Rgb([(cell >> 8) as u8, (cell >> 16) as u8, (cell >> 24) as u8])
+        });
+        img.save(folder.join(format!("p{k:02}.png"))).unwrap();
+    }
+    std::fs::copy(folder.join("p03.png"), folder.join("q03.png")).unwrap();
+    std::fs::copy(folder.join("p17.png"), folder.join("q17.png")).unwrap();
+    let data = format!("folder:{}", s(&folder));
+    let dd = t("dedup");
+    let out = ok(&[
+        "dedup",
+        "--data",
+        &data,
+        "--out",
+        s(&dd),
+        "--iterations",
+        "30",
+    ]);
+    assert!(
+        out.contains("42 images") && out.contains("LSUN bedrooms"),
+        "{out}"
+    );
+    let report = json(&dd.join("duplicates.json"));
+    let groups: Vec<Vec<u64>> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            g["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_u64().unwrap())
+                .collect()
+        })
+        .collect();
+    // Sorted names: p00..p39 are 0..39, q03 is 40, q17 is 41.
+    assert_eq!(groups, vec![vec![3, 40], vec![17, 41]], "{report}");
+    assert!(image::open(dd.join("groups.png")).is_ok());
+    let keep = dd.join("keep.txt");
+    let mut args = vec![
+        "train",
+        "--data",
+        &data,
+        "--out",
+        &kept_dir_s,
+        "--max-iters",
+        "1",
+    ];
+    args.extend(TINY);
+    args.extend(["--keep-list", s(&keep), "--quiet"]);
+    let run = dcgan(&args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("(40 images at"), "{stderr}");
+    assert_eq!(json(&t("kept").join("config.json"))["keep_list"], s(&keep));
+    // Another folder's keep-list is refused, naming the file.
+    std::fs::remove_file(folder.join("p39.png")).unwrap();
+    let mut args = vec![
+        "train",
+        "--data",
+        &data,
+        "--out",
+        &kept_2_dir_s,
+        "--max-iters",
+        "1",
+    ];
+    args.extend(TINY);
+    args.extend(["--keep-list", s(&keep)]);
+    let err = fails(&args);
+    assert!(
+        err.contains("keep.txt") && err.contains("does not fit"),
+        "{err}"
+    );
+    assert!(!t("kept2").exists());
 }

@@ -4,8 +4,10 @@
 //!
 //! - [`model`]: the generator and discriminator (docs/paper.md section 1), their configuration,
 //!   initialisation and named weights (PyTorch-compatible safetensors).
-//! - [`data`]: image sources in their official formats (IDX, CIFAR-10 binary, image folders, a
-//!   built-in synthetic set), scaled to `[-1, 1]`, with a background prefetching loader.
+//! - [`data`]: image sources in their official formats (IDX, CIFAR-10 binary, SVHN `.mat`, image
+//!   folders, LSUN's LMDB, packed files, a built-in synthetic set), scaled to `[-1, 1]`, with a
+//!   background prefetching loader; fetching the public datasets.
+//! - [`dedup`]: the paper's de-duplication by an autoencoder's semantic hash, and keep-lists.
 //! - [`train`]: the adversarial training loop (docs/paper.md section 2), Adam, checkpoints and resume.
 //! - [`latent`]: latent vectors drawn on the host from seeds; walks and vector arithmetic.
 //! - [`bench`]: throughput of training, sampling and the data pipeline (`dcgan bench`).
@@ -27,6 +29,7 @@ pub mod bench;
 pub mod classify;
 pub mod conditional;
 pub mod data;
+pub mod dedup;
 pub mod defaults;
 pub mod device;
 pub mod error;

@@ -17,7 +17,10 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
 fn train(args: ClassifierTrainArgs) -> Result<()> {
     let device = super::open_device(&args.device)?;
     let data: DataSource = args.data.parse()?;
-    let channels = args.channels.unwrap_or(data.native_channels());
+    let channels = match args.channels {
+        Some(c) => c,
+        None => data.native_channels()?,
+    };
     let size = args.image_size.unwrap_or(
         if data.native_size().is_some() || data == DataSource::Builtin {
             32

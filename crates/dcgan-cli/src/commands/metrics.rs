@@ -33,7 +33,10 @@ pub fn run(args: MetricsArgs) -> Result<()> {
                 .image_size
                 .or(source.native_size())
                 .context("--image-size is needed for a folder of images")?;
-            let channels = args.channels.unwrap_or(source.native_channels());
+            let channels = match args.channels {
+                Some(c) => c,
+                None => source.native_channels()?,
+            };
             let images = RealImages {
                 source: source.clone(),
                 split: args.images_split,

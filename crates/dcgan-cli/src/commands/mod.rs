@@ -4,6 +4,7 @@ mod bench;
 mod classifier;
 mod classify;
 mod conditional;
+mod data;
 mod inside;
 mod interop;
 mod latent;
@@ -39,6 +40,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Classifier(command) => classifier::run(command),
         Command::Bench(args) => bench::run(args),
         Command::Devices(args) => devices(args),
+        Command::Data(command) => data::run(command),
+        Command::Dedup(args) => data::dedup(args),
     }
 }
 
@@ -56,7 +59,10 @@ pub fn model_config(
         image_size: args
             .image_size
             .unwrap_or(if native_small { 32 } else { default_size }),
-        channels: args.channels.unwrap_or(data.native_channels()),
+        channels: match args.channels {
+            Some(c) => c,
+            None => data.native_channels()?,
+        },
         nz: args.nz,
         ngf: args.ngf,
         ndf: args.ndf,

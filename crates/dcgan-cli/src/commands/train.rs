@@ -27,10 +27,21 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.epochs = args.epochs;
             config.device = device_choice;
             config.replicas = replicas;
+            config.strict_data = args.strict_data;
             (RunDir::new(dir), Start::Resume, config)
         }
         None => {
             let data: DataSource = args.data.parse()?;
+            if args.model.channels.is_none() {
+                // The run's first line: which channel count was chosen, and why.
+                let choice = data.detect_channels()?;
+                println!(
+                    "{data}: {} channel{}, as {} (--channels to choose)",
+                    choice.channels,
+                    if choice.channels == 1 { "" } else { "s" },
+                    choice.reason
+                );
+            }
             let model = super::model_config(&args.model, &data, dcgan::defaults::IMAGE_SIZE)?;
             let mut config = TrainConfig::new(model, data);
             config.batch_size = args.batch_size;
@@ -43,6 +54,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.grid_samples = args.grid_samples;
             config.device = device_choice;
             config.replicas = replicas;
+            config.strict_data = args.strict_data;
+            config.keep_list = args.keep_list.clone();
             if let (Some(every), Some(features)) = (args.eval_every, &args.eval_features) {
                 config.eval = Some(dcgan::train::EvalConfig {
                     every,

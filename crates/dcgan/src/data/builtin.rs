@@ -39,6 +39,7 @@ pub(crate) fn generate(split: Split, size: usize, channels: usize) -> (Pixels, V
         Pixels {
             bytes,
             labels: Some(labels),
+            bad: Vec::new(),
         },
         CLASSES.iter().map(|s| s.to_string()).collect(),
     )

@@ -94,6 +94,7 @@ pub(crate) fn load(
         Pixels {
             bytes,
             labels: Some(labels),
+            bad: Vec::new(),
         },
         CLASSES.iter().map(|s| s.to_string()).collect(),
     ))

@@ -98,3 +98,36 @@ pub(crate) fn decode(path: &Path, size: usize, channels: usize) -> Result<Vec<u8
         .map_err(|e| Error::format(path, format!("cannot decode image: {e}")))?;
     Ok(fit_image(&img, size, channels))
 }
+
+/// Images examined to decide a folder's channel count: all of them up to this many, an even
+/// spread of this many beyond (only each file's header is read).
+pub const CHANNEL_SAMPLE: usize = 2000;
+
+/// Of the images examined (see [`CHANNEL_SAMPLE`]), how many are single-channel and how many
+/// could be examined (a file whose header does not read is left out; decoding it will say why).
+pub(crate) fn count_greyscale(files: &[PathBuf]) -> (usize, usize) {
+    use image::ImageDecoder;
+    use rayon::prelude::*;
+    let picks: Vec<&PathBuf> = if files.len() <= CHANNEL_SAMPLE {
+        files.iter().collect()
+    } else {
+        (0..CHANNEL_SAMPLE)
+            .map(|k| &files[k * files.len() / CHANNEL_SAMPLE])
+            .collect()
+    };
+    let colours: Vec<Option<bool>> = picks
+        .par_iter()
+        .map(|path| {
+            let decoder = image::ImageReader::open(path)
+                .ok()?
+                .with_guessed_format()
+                .ok()?
+                .into_decoder()
+                .ok()?;
+            Some(decoder.color_type().has_color())
+        })
+        .collect();
+    let examined = colours.iter().flatten().count();
+    let grey = colours.iter().flatten().filter(|c| !**c).count();
+    (grey, examined)
+}

@@ -140,6 +140,7 @@ pub(crate) fn load(
         Pixels {
             bytes: fitted.concat(),
             labels: Some(labels.into_iter().map(u16::from).collect()),
+            bad: Vec::new(),
         },
         class_names(),
     ))

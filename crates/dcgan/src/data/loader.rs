@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 use rand::seq::SliceRandom;
 
-use super::Dataset;
+use super::{Dataset, to_unit_range};
 use crate::images::Images;
 use crate::{Error, Result};
 
@@ -25,6 +25,8 @@ pub struct Batch {
     pub images: Images,
     /// The images' classes, when the source has labels.
     pub labels: Option<Vec<u16>>,
+    /// Records that did not decode and were replaced by the next ones that did.
+    pub bad: Vec<super::BadRecord>,
 }
 
 /// A background producer of batches.
@@ -75,10 +77,13 @@ impl Loader {
                     }
                     let order = &cached.as_ref().expect("set above").1;
                     let indices = &order[k * batch_size..(k + 1) * batch_size];
-                    let batch = dataset.labelled(indices).map(|(images, labels)| Batch {
-                        iteration,
-                        images,
-                        labels,
+                    let batch = dataset.pixels(indices).and_then(|p| {
+                        Ok(Batch {
+                            iteration,
+                            images: Images::new(to_unit_range(&p.bytes), dataset.shape())?,
+                            labels: p.labels,
+                            bad: p.bad,
+                        })
                     });
                     let failed = batch.is_err();
                     if tx.send(batch).is_err() || failed {

@@ -49,7 +49,8 @@ impl FromStr for Split {
     }
 }
 
-/// Where images come from: `mnist:DIR`, `cifar10:DIR`, `svhn:DIR`, `folder:DIR` or `builtin`.
+/// Where images come from: `mnist:DIR`, `cifar10:DIR`, `svhn:DIR`, `folder:DIR`, `lsun:DIR` or
+/// `builtin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataSource {
     /// MNIST or Fashion-MNIST IDX files (raw or gzipped) in a folder.
@@ -60,6 +61,10 @@ pub enum DataSource {
     Svhn(PathBuf),
     /// A folder of images, searched recursively.
     Folder(PathBuf),
+    /// An LSUN LMDB environment (`bedroom_train_lmdb/`): encoded images under hex keys.
+    Lsun(PathBuf),
+    /// A packed file (`dcgan data pack`): pixels at one size, memory-mapped.
+    Packed(PathBuf),
     /// A deterministic synthetic image set generated in code (no download).
     Builtin,
 }
@@ -71,7 +76,9 @@ impl DataSource {
             DataSource::Mnist(p)
             | DataSource::Cifar10(p)
             | DataSource::Svhn(p)
-            | DataSource::Folder(p) => Some(p),
+            | DataSource::Folder(p)
+            | DataSource::Lsun(p)
+            | DataSource::Packed(p) => Some(p),
             DataSource::Builtin => None,
         }
     }
@@ -82,6 +89,8 @@ impl DataSource {
         match self {
             DataSource::Mnist(_) => Some(28),
             DataSource::Cifar10(_) | DataSource::Svhn(_) => Some(32),
+            // A file that does not open says why when the dataset is opened.
+            DataSource::Packed(file) => super::packed::read_header(file).ok().map(|h| h.size),
             _ => None,
         }
     }
@@ -104,9 +113,13 @@ impl DataSource {
         std::mem::discriminant(self) == std::mem::discriminant(other)
     }
 
-    /// Whether the source has a separate test split (folders do not).
+    /// Whether the source has a separate test split (folders and LSUN environments do not: an
+    /// LSUN split is an environment of its own).
     pub fn has_test_split(&self) -> bool {
-        !matches!(self, DataSource::Folder(_))
+        !matches!(
+            self,
+            DataSource::Folder(_) | DataSource::Lsun(_) | DataSource::Packed(_)
+        )
     }
 
     /// Number of classes of its labels, `None` for an unlabelled folder (a folder's classes are
@@ -116,16 +129,72 @@ impl DataSource {
             DataSource::Mnist(_) | DataSource::Cifar10(_) | DataSource::Svhn(_) => Some(10),
             DataSource::Builtin => Some(super::builtin::CLASSES.len()),
             DataSource::Folder(dir) => super::folder::list(dir)?.classes.map(|c| c.len()),
+            DataSource::Lsun(_) => None,
+            DataSource::Packed(file) => {
+                let h = super::packed::read_header(file)?;
+                h.classes.filter(|_| h.labels).map(|c| c.len())
+            }
         })
     }
 
-    /// Channels of the images as stored: 1 for MNIST, 3 otherwise.
-    pub fn native_channels(&self) -> usize {
-        match self {
-            DataSource::Mnist(_) => 1,
-            _ => 3,
-        }
+    /// Channels of the images as stored: 1 for MNIST and for a folder of greyscale images, 3
+    /// otherwise.
+    pub fn native_channels(&self) -> Result<usize> {
+        Ok(self.detect_channels()?.channels)
     }
+
+    /// [`Self::native_channels`] with the reason, for the line that tells the user which was
+    /// chosen. A folder is greyscale when every image examined is single-channel (all of them
+    /// up to [`super::folder::CHANNEL_SAMPLE`], an even spread of that many beyond).
+    pub fn detect_channels(&self) -> Result<ChannelChoice> {
+        let fixed = |channels, reason: &str| ChannelChoice {
+            channels,
+            reason: reason.to_string(),
+        };
+        Ok(match self {
+            DataSource::Mnist(_) => fixed(1, "MNIST is greyscale"),
+            DataSource::Builtin => fixed(3, "the builtin shapes are coloured"),
+            DataSource::Cifar10(_) | DataSource::Svhn(_) | DataSource::Lsun(_) => {
+                fixed(3, "the dataset is RGB")
+            }
+            DataSource::Packed(file) => {
+                let h = super::packed::read_header(file)?;
+                ChannelChoice {
+                    channels: h.channels,
+                    reason: format!("it was packed with {}", h.channels),
+                }
+            }
+            DataSource::Folder(dir) => {
+                let files = super::folder::list(dir)?.files;
+                let (grey, examined) = super::folder::count_greyscale(&files);
+                let all = if examined == files.len() {
+                    format!("all {examined} images")
+                } else {
+                    format!("{examined} images spread over the {}", files.len())
+                };
+                if examined > 0 && grey == examined {
+                    ChannelChoice {
+                        channels: 1,
+                        reason: format!("{all} are single-channel (greyscale)"),
+                    }
+                } else {
+                    ChannelChoice {
+                        channels: 3,
+                        reason: format!("{} of {all} are in colour", examined - grey),
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// How many channels a source's images have, and how that was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelChoice {
+    /// 1 or 3.
+    pub channels: usize,
+    /// Why, in words: "all 400 images are single-channel (greyscale)".
+    pub reason: String,
 }
 
 impl fmt::Display for DataSource {
@@ -135,6 +204,8 @@ impl fmt::Display for DataSource {
             DataSource::Cifar10(p) => write!(f, "cifar10:{}", p.display()),
             DataSource::Svhn(p) => write!(f, "svhn:{}", p.display()),
             DataSource::Folder(p) => write!(f, "folder:{}", p.display()),
+            DataSource::Lsun(p) => write!(f, "lsun:{}", p.display()),
+            DataSource::Packed(p) => write!(f, "packed:{}", p.display()),
             DataSource::Builtin => f.write_str("builtin"),
         }
     }
@@ -150,7 +221,8 @@ impl FromStr for DataSource {
         let bad = |m: String| Error::option("data", m);
         let (kind, dir) = s.split_once(':').ok_or_else(|| {
             bad(format!(
-                "`{s}`: expected mnist:DIR, cifar10:DIR, svhn:DIR, folder:DIR or builtin"
+                "`{s}`: expected mnist:DIR, cifar10:DIR, svhn:DIR, folder:DIR, lsun:DIR, packed:FILE or \
+                 builtin"
             ))
         })?;
         let path = PathBuf::from(dir);
@@ -162,9 +234,12 @@ impl FromStr for DataSource {
             "cifar10" => DataSource::Cifar10(path),
             "svhn" => DataSource::Svhn(path),
             "folder" => DataSource::Folder(path),
+            "lsun" => DataSource::Lsun(path),
+            "packed" => DataSource::Packed(path),
             _ => {
                 return Err(bad(format!(
-                    "unknown kind `{kind}` in `{s}`; expected mnist, cifar10, svhn, folder or builtin"
+                    "unknown kind `{kind}` in `{s}`; expected mnist, cifar10, svhn, folder, lsun, \
+                     packed or builtin"
                 )));
             }
         };
@@ -205,6 +280,8 @@ mod tests {
             "cifar10:c",
             "svhn:/s",
             "folder:./imgs",
+            "lsun:/data/bedroom_train_lmdb",
+            "packed:bedrooms64.pack",
             "builtin",
         ] {
             let s: DataSource = text.parse().unwrap();
@@ -212,7 +289,7 @@ mod tests {
             let json = serde_json::to_string(&s).unwrap();
             assert_eq!(serde_json::from_str::<DataSource>(&json).unwrap(), s);
         }
-        for bad in ["mnist", "mnist:", "lsun:/x", "imagenet"] {
+        for bad in ["mnist", "mnist:", "lsun:", "lmdb:/x", "imagenet"] {
             let err = bad.parse::<DataSource>().unwrap_err().to_string();
             assert!(err.contains("data"), "{bad}: {err}");
         }

@@ -93,6 +93,7 @@ pub(crate) fn load(
         Pixels {
             bytes: fitted.concat(),
             labels: Some(labels),
+            bad: Vec::new(),
         },
         (0..10).map(|d| d.to_string()).collect(),
     ))

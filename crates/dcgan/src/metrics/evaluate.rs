@@ -393,17 +393,7 @@ fn read_cached(path: &Path, dim: usize, n: usize) -> Option<FeatureSet> {
     (t.shape == [n, dim]).then(|| FeatureSet::new(dim, t.values.clone()))
 }
 
-/// The default folder of the real-feature cache: `$DCGAN_CACHE`, else
-/// `$XDG_CACHE_HOME/dcgan`, else `~/.cache/dcgan`.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("DCGAN_CACHE") {
-        return Some(PathBuf::from(d));
-    }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(d).join("dcgan"));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("dcgan"))
-}
+pub use crate::run::default_cache_dir;
 
 /// Everything one evaluation measured.
 #[derive(Debug, Clone, Serialize)]

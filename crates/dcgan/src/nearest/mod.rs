@@ -188,7 +188,7 @@ pub fn check_geometry(
     if convert || source.same_kind(trained_on) {
         return Ok(());
     }
-    let channels = source.native_channels();
+    let channels = source.native_channels()?;
     let size_differs = source.native_size().is_some_and(|s| s != model.image_size);
     if channels != model.channels || size_differs {
         let size = source

@@ -49,6 +49,12 @@ impl RunDir {
         self.root.join("metrics.jsonl")
     }
 
+    /// `data-errors.txt`: the training images that did not decode and were replaced, one line
+    /// each (`iteration N: error`).
+    pub fn data_errors(&self) -> PathBuf {
+        self.root.join("data-errors.txt")
+    }
+
     /// `loss.png`.
     pub fn loss_plot(&self) -> PathBuf {
         self.root.join("loss.png")
@@ -116,6 +122,7 @@ impl RunDir {
             self.loss_plot(),
             self.eval_plot(),
             self.best(),
+            self.data_errors(),
         ] {
             if file.exists() {
                 std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
@@ -182,6 +189,18 @@ fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
         return Err(Error::io(path, e));
     }
     Ok(())
+}
+
+/// The default folder of caches (real-image features, LSUN key lists): `$DCGAN_CACHE`, else
+/// `$XDG_CACHE_HOME/dcgan`, else `~/.cache/dcgan`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("DCGAN_CACHE") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("dcgan"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("dcgan"))
 }
 
 #[cfg(test)]

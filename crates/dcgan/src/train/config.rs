@@ -45,6 +45,13 @@ pub struct TrainConfig {
     /// Sample quality measured during training (`--eval-every`), if asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval: Option<super::EvalConfig>,
+    /// A training image that does not decode ends the run (`--strict-data`) instead of being
+    /// replaced by the next one and listed in `data-errors.txt`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict_data: bool,
+    /// Train on the images a keep-list keeps (`--keep-list`, written by `dcgan dedup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_list: Option<std::path::PathBuf>,
 }
 
 impl TrainConfig {
@@ -68,6 +75,8 @@ impl TrainConfig {
             device: DeviceChoice::Flex,
             replicas: Vec::new(),
             eval: None,
+            strict_data: false,
+            keep_list: None,
         }
     }
 

@@ -33,6 +33,9 @@ pub trait Observer {
     fn iteration(&mut self, _record: &Record) {}
     /// Something worth a line: a checkpoint or grid written.
     fn note(&mut self, _message: &str) {}
+    /// Training images of this batch did not decode and were replaced (listed in the run's
+    /// `data-errors.txt`); `total`: how many the run has met so far.
+    fn bad_records(&mut self, _bad: &[crate::data::BadRecord], _total: u64) {}
     /// Polled after every iteration: `true` saves a checkpoint and stops (Ctrl-C).
     fn should_stop(&mut self) -> bool {
         false
@@ -162,6 +165,11 @@ pub fn run_training(
             c.model.image_size,
             Some(c.model.channels),
         )
+        .map(|d| d.strict(c.strict_data))
+        .and_then(|d| match &c.keep_list {
+            Some(list) => crate::dedup::keep::apply(d, list),
+            None => Ok(d),
+        })
     };
     // Resolved first, so that a device the machine lacks changes nothing in the folder.
     let replicas = config
@@ -202,6 +210,7 @@ pub fn run_training(
             }
             stored.device = config.device;
             stored.replicas = config.replicas.clone();
+            stored.strict_data |= config.strict_data;
             stored.validate()?;
             let dataset = open(&stored)?;
             check_classes(&stored, &dataset)?;
@@ -300,6 +309,28 @@ fn set_aside(path: &Path) -> Result<PathBuf> {
     Ok(aside)
 }
 
+/// Appends the records of iteration `it` that did not decode to the run's `data-errors.txt`.
+fn log_bad_records(run: &RunDir, it: u64, bad: &[crate::data::BadRecord]) -> Result<()> {
+    use std::io::Write;
+    let path = run.data_errors();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    let text: String = bad
+        .iter()
+        .map(|b| {
+            format!(
+                "iteration {it}: {} (replaced by the next record)\n",
+                b.message
+            )
+        })
+        .collect();
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::io(&path, e))
+}
+
 fn train_loop(
     run: &RunDir,
     config: TrainConfig,
@@ -342,6 +373,8 @@ fn train_loop(
         None => None,
     };
     observer.started(&config, first, dataset_len);
+    let mut bad_total =
+        std::fs::read_to_string(run.data_errors()).map_or(0, |t| t.lines().count() as u64);
 
     let mut last = None;
     let mut checkpoint_path = None;
@@ -349,6 +382,15 @@ fn train_loop(
     let mut tick = Instant::now();
     while let Some(batch) = loader.next_batch() {
         let batch = batch?;
+        if !batch.bad.is_empty() {
+            bad_total += batch.bad.len() as u64;
+            if let Err(e) = log_bad_records(run, batch.iteration + 1, &batch.bad) {
+                observer.note(&format!(
+                    "warning: could not list the images that did not decode: {e}"
+                ));
+            }
+            observer.bad_records(&batch.bad, bad_total);
+        }
         let real = batch.images.into_tensor(&gan.device);
         let stats = if m.is_conditional() {
             let labels = batch.labels.as_deref().unwrap_or(&[]);

@@ -1,0 +1,160 @@
+//! The keep-list: which images of a source a training uses after de-duplication.
+//!
+//! A text file: a few `#` lines naming the source, its number of records and a digest of their
+//! names (file paths, LSUN keys), then the index of each kept record, one per line, ascending.
+//! `dcgan train --keep-list FILE` refuses a list made for another listing of the data (other
+//! files, another environment), since the indices would then name other images.
+
+use std::path::Path;
+
+use crate::data::Dataset;
+use crate::{Error, Result};
+
+const FIRST_LINE: &str = "# dcgan keep-list";
+
+/// Kept indices of one source's listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepList {
+    /// The source it was made for.
+    pub source: String,
+    /// Records in that source.
+    pub records: usize,
+    /// Digest of their names.
+    pub digest: String,
+    /// The kept indices, ascending.
+    pub kept: Vec<usize>,
+}
+
+impl KeepList {
+    /// Everything in `data` but the members after the first of each group and the records
+    /// that did not decode (`bad` of them; they are found again by decoding).
+    pub fn from_groups(data: &Dataset, groups: &[super::Group], bad: usize) -> Result<Self> {
+        let mut drop = vec![false; data.len()];
+        for g in groups {
+            for &i in &g.members[1..] {
+                drop[i] = true;
+            }
+        }
+        if bad > 0 {
+            use rayon::prelude::*;
+            let failed: Vec<usize> = (0..data.len())
+                .into_par_iter()
+                .filter(|&i| data.image_with_label(i).is_err())
+                .collect();
+            failed.into_iter().for_each(|i| drop[i] = true);
+        }
+        Ok(Self {
+            source: data.source.to_string(),
+            records: data.len(),
+            digest: data.listing_digest(),
+            kept: (0..data.len()).filter(|&i| !drop[i]).collect(),
+        })
+    }
+
+    /// Writes the list.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let mut text = format!(
+            "{FIRST_LINE}\n# source: {}\n# records: {}\n# names-sha256: {}\n# kept: {}\n",
+            self.source,
+            self.records,
+            self.digest,
+            self.kept.len()
+        );
+        for i in &self.kept {
+            text.push_str(&i.to_string());
+            text.push('\n');
+        }
+        crate::run::write_atomic(path, text.as_bytes())
+    }
+
+    /// Reads a list, checking its form (each index a number, ascending, below the count).
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bad = |m: String| Error::format(path, m);
+        let mut lines = text.lines().enumerate();
+        if lines.next().map(|(_, l)| l) != Some(FIRST_LINE) {
+            return Err(bad(format!(
+                "not a keep-list (its first line is not `{FIRST_LINE}`; `dcgan dedup` writes \
+                 them)"
+            )));
+        }
+        let mut field = |name: &str| -> Result<String> {
+            match lines.next() {
+                Some((_, l)) => l
+                    .strip_prefix(&format!("# {name}: "))
+                    .map(str::to_string)
+                    .ok_or_else(|| bad(format!("line `{l}`: expected `# {name}: ...`"))),
+                None => Err(bad(format!("ends before its `# {name}:` line"))),
+            }
+        };
+        let source = field("source")?;
+        let records: usize = field("records")?
+            .parse()
+            .map_err(|e| bad(format!("records: {e}")))?;
+        let digest = field("names-sha256")?;
+        let count: usize = field("kept")?
+            .parse()
+            .map_err(|e| bad(format!("kept: {e}")))?;
+        let mut kept = Vec::with_capacity(count.min(records));
+        for (n, line) in lines {
+            let i: usize = line
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("line {}: `{line}` is not an index", n + 1)))?;
+            if i >= records || kept.last().is_some_and(|&last| i <= last) {
+                return Err(bad(format!(
+                    "line {}: index {i} is {} ",
+                    n + 1,
+                    if i >= records {
+                        format!("past the {records} records")
+                    } else {
+                        "not above the one before".to_string()
+                    }
+                )));
+            }
+            kept.push(i);
+        }
+        if kept.len() != count {
+            return Err(bad(format!(
+                "says it keeps {count} images but lists {}: truncated?",
+                kept.len()
+            )));
+        }
+        Ok(Self {
+            source,
+            records,
+            digest,
+            kept,
+        })
+    }
+
+    /// Checks that the list was made for `data`'s listing.
+    pub fn check(&self, data: &Dataset, path: &Path) -> Result<()> {
+        if self.records != data.len() || self.digest != data.listing_digest() {
+            return Err(Error::format(
+                path,
+                format!(
+                    "was made for {} ({} records) and does not fit {} ({} records{}): run \
+                     dcgan dedup on this data",
+                    self.source,
+                    self.records,
+                    data.source,
+                    data.len(),
+                    if self.records == data.len() {
+                        ", other names"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The keep-list file of a run's configuration, opened and applied to `data`.
+pub fn apply(data: Dataset, path: &Path) -> Result<Dataset> {
+    let list = KeepList::read(path)?;
+    list.check(&data, path)?;
+    data.restrict(list.kept)
+}
