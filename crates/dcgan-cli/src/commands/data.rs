@@ -152,6 +152,15 @@ pub fn dedup(args: DedupArgs) -> Result<()> {
          buckets {:.2} s, confirming {:.1} s",
         s.train, report.reconstruction_mse, s.hash, report.hash_rate, s.candidates, s.confirm
     );
+    if report.crowded_buckets > 0 {
+        println!(
+            "{} hash buckets held more than {} image probes ({} in all) and were passed over: \
+             their images were compared through their other bands only",
+            report.crowded_buckets,
+            dedup::hash::MAX_BUCKET,
+            report.crowded_entries
+        );
+    }
     println!(
         "at this rate, hashing LSUN bedrooms' {} images would take {:.1} hours",
         dedup::LSUN_BEDROOMS,

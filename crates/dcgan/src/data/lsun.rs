@@ -226,7 +226,24 @@ pub fn decode_record(bytes: &[u8]) -> std::result::Result<image::DynamicImage, S
             head.join(" ")
         )
     })?;
+    if format == image::ImageFormat::WebP
+        && let Some(img) = decode_webp(bytes)
+    {
+        return Ok(img);
+    }
     image::load_from_memory_with_format(bytes, format).map_err(|e| format!("{format:?}: {e}"))
+}
+
+/// A still WebP image through libwebp (`None`: not one libwebp decodes, e.g. animated; the
+/// image crate's decoder then says why).
+fn decode_webp(bytes: &[u8]) -> Option<image::DynamicImage> {
+    let decoded = webp::Decoder::new(bytes).decode()?;
+    let (w, h) = (decoded.width(), decoded.height());
+    if decoded.is_alpha() {
+        image::RgbaImage::from_raw(w, h, decoded.to_vec()).map(image::DynamicImage::ImageRgba8)
+    } else {
+        image::RgbImage::from_raw(w, h, decoded.to_vec()).map(image::DynamicImage::ImageRgb8)
+    }
 }
 
 fn lmdb_error(path: &Path, what: &str, e: heed::Error) -> Error {

@@ -111,8 +111,12 @@ pub struct DedupReport {
     pub config: DedupConfig,
     /// The autoencoder's final reconstruction error (mean squared, `[-1, 1]` units).
     pub reconstruction_mse: f64,
-    /// Candidate pairs from the buckets.
+    /// Candidate pairs from the buckets (each image's nearest codes).
     pub candidates: usize,
+    /// Buckets too crowded to search pair by pair (see [`hash::MAX_BUCKET`]), passed over.
+    pub crowded_buckets: usize,
+    /// Entries (image probes) in them.
+    pub crowded_entries: usize,
     /// Of them, confirmed by their pixels.
     pub confirmed: usize,
     /// The groups, largest first.
@@ -215,7 +219,8 @@ pub fn find_duplicates(
     seconds.hash = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let candidates = hash::candidate_pairs(&codes, &valid, probes, config.max_hamming);
+    let found = hash::candidate_pairs(&codes, &valid, probes, config.max_hamming);
+    let candidates = found.pairs;
     seconds.candidates = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
@@ -242,6 +247,8 @@ pub fn find_duplicates(
     let hash_rate = n as f64 / seconds.hash.max(1e-9);
     let n_candidates = candidates.len();
     Ok(DedupReport {
+        crowded_buckets: found.crowded_buckets,
+        crowded_entries: found.crowded_entries,
         candidate_distances: candidates.into_iter().zip(distances).collect(),
         source: data.source.to_string(),
         images: n,
