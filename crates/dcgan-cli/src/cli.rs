@@ -93,7 +93,7 @@ impl Command {
 }
 
 /// The networks' shape.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
     /// Image side: 4 * 2^n (16, 32, 64, 128, ...). Default: 32 for builtin, mnist and cifar10
     /// (their native sizes), 64 for folders.

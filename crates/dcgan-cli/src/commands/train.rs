@@ -32,8 +32,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
         None => {
             let data: DataSource = args.data.parse()?;
-            if args.model.channels.is_none() {
-                // The run's first line: which channel count was chosen, and why.
+            let mut model_args = args.model.clone();
+            if model_args.channels.is_none() {
+                // The run's first line: which channel count was chosen, and why (detected once:
+                // for a folder, that reads image headers).
                 let choice = data.detect_channels()?;
                 println!(
                     "{data}: {} channel{}, as {} (--channels to choose)",
@@ -41,8 +43,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     if choice.channels == 1 { "" } else { "s" },
                     choice.reason
                 );
+                model_args.channels = Some(choice.channels);
             }
-            let model = super::model_config(&args.model, &data, dcgan::defaults::IMAGE_SIZE)?;
+            let model = super::model_config(&model_args, &data, dcgan::defaults::IMAGE_SIZE)?;
             let mut config = TrainConfig::new(model, data);
             config.batch_size = args.batch_size;
             config.seed = args.seed;

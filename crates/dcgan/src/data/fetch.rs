@@ -245,9 +245,10 @@ pub fn fetch(
     for f in &remote.files {
         let url = format!("{base}{}", f.name);
         let fetched = fetch_file(&agent, &url, &dir.join(&f.name), f.md5.as_deref(), progress)?;
-        if let Some(sha) = (f.md5.is_none()).then_some(&fetched.sha256) {
+        if f.md5.is_none() {
             let note = dir.join(format!("{}.sha256", f.name));
-            crate::run::write_whole(&note, format!("{sha}  {}\n", f.name).as_bytes())?;
+            let line = format!("{}  {}\n", fetched.sha256, f.name);
+            crate::run::write_whole(&note, line.as_bytes())?;
         }
         files.push(fetched);
     }

@@ -396,11 +396,7 @@ impl Keys {
             return None;
         }
         let mut r = body.strip_prefix(MAGIC)?;
-        let mut u64_ = || {
-            let (v, rest) = r.split_first_chunk::<8>()?;
-            r = rest;
-            Some(u64::from_le_bytes(*v))
-        };
+        let mut u64_ = || take_u64(&mut r);
         let (len, lo, hi, last_txn, entries) = (u64_()?, u64_()?, u64_()?, u64_()?, u64_()?);
         let modified_ns = (lo as u128) | ((hi as u128) << 64);
         if (Stamp {
@@ -414,12 +410,8 @@ impl Keys {
         }
         let (&hex, rest) = r.split_first()?;
         r = rest;
-        let mut u64_ = || {
-            let (v, rest) = r.split_first_chunk::<8>()?;
-            r = rest;
-            Some(u64::from_le_bytes(*v))
-        };
-        let (width, n_ends, n_bytes) = (u64_()? as usize, u64_()? as usize, u64_()? as usize);
+        let mut u64_ = || take_u64(&mut r).map(|v| v as usize);
+        let (width, n_ends, n_bytes) = (u64_()?, u64_()?, u64_()?);
         let ends_len = n_ends.checked_mul(8)?;
         if r.len() != ends_len.checked_add(n_bytes)? {
             return None;
@@ -444,6 +436,13 @@ impl Keys {
     fn write_cache(&self, path: &Path, stamp: Stamp) -> Result<()> {
         crate::run::write_whole(path, &self.encode(stamp))
     }
+}
+
+/// The next little-endian `u64` of `r`, advancing it.
+fn take_u64(r: &mut &[u8]) -> Option<u64> {
+    let (v, rest) = r.split_first_chunk::<8>()?;
+    *r = rest;
+    Some(u64::from_le_bytes(*v))
 }
 
 fn nibble(c: u8) -> u8 {

@@ -47,7 +47,7 @@ pub struct Pixels {
 }
 
 /// A record that did not decode (a corrupt file, a garbage LMDB value).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BadRecord {
     /// Its index in the dataset.
     pub index: usize,

@@ -247,15 +247,12 @@ pub fn pack(
     };
     // The header is written first with room for the final counts (never more digits than
     // the totals) and rewritten in place at the end.
-    let reserve = |h: &PackHeader| -> Result<Vec<u8>> {
-        let json = serde_json::to_vec(h).expect("header serialises");
-        Ok(json)
-    };
+    let json_of = |h: &PackHeader| serde_json::to_vec(h).expect("header serialises");
     let probe = {
         let mut p = header.clone();
         p.labels = data.classes.is_some();
         p.bad = total;
-        reserve(&p)?
+        json_of(&p)
     };
     let header_room = probe.len() + 16;
     let pixels_at = (24 + header_room).div_ceil(ALIGN) * ALIGN;
@@ -318,7 +315,7 @@ pub fn pack(
         crcs.iter()
             .for_each(|c| tail.extend_from_slice(&c.to_le_bytes()));
         w.write_all(&tail).map_err(io)?;
-        let mut json = reserve(&header)?;
+        let mut json = json_of(&header);
         json.resize(header_room, b' ');
         let mut head = Vec::with_capacity(pixels_at);
         head.extend_from_slice(MAGIC);

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::data::Dataset;
+use crate::data::{BadRecord, Dataset};
 use crate::{Error, Result};
 
 const FIRST_LINE: &str = "# dcgan keep-list";
@@ -27,28 +27,19 @@ pub struct KeepList {
 
 impl KeepList {
     /// Everything in `data` but the members after the first of each group and the records
-    /// that did not decode (`bad` of them; they are found again by decoding).
-    pub fn from_groups(data: &Dataset, groups: &[super::Group], bad: usize) -> Result<Self> {
+    /// that did not decode.
+    pub fn from_groups(data: &Dataset, groups: &[super::Group], bad: &[BadRecord]) -> Self {
         let mut drop = vec![false; data.len()];
-        for g in groups {
-            for &i in &g.members[1..] {
-                drop[i] = true;
-            }
+        let later_members = groups.iter().flat_map(|g| &g.members[1..]);
+        for &i in later_members.chain(bad.iter().map(|b| &b.index)) {
+            drop[i] = true;
         }
-        if bad > 0 {
-            use rayon::prelude::*;
-            let failed: Vec<usize> = (0..data.len())
-                .into_par_iter()
-                .filter(|&i| data.image_with_label(i).is_err())
-                .collect();
-            failed.into_iter().for_each(|i| drop[i] = true);
-        }
-        Ok(Self {
+        Self {
             source: data.source.to_string(),
             records: data.len(),
             digest: data.listing_digest(),
             kept: (0..data.len()).filter(|&i| !drop[i]).collect(),
-        })
+        }
     }
 
     /// Writes the list.
@@ -157,4 +148,39 @@ pub fn apply(data: Dataset, path: &Path) -> Result<Dataset> {
     let list = KeepList::read(path)?;
     list.check(&data, path)?;
     data.restrict(list.kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_keep_list_is_refused_with_the_line_at_fault() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("keep.txt");
+        let head = "# dcgan keep-list\n# source: folder:x\n# records: 5\n# names-sha256: ab\n";
+        let read = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            KeepList::read(&path)
+        };
+        let good = read(&format!("{head}# kept: 3\n0\n2\n4\n")).unwrap();
+        assert_eq!((good.records, good.kept), (5, vec![0, 2, 4]));
+        for (text, needle) in [
+            ("0\n1\n".to_string(), "not a keep-list"),
+            (format!("{head}# kept: 2\n0\n7\n"), "past the 5 records"),
+            (
+                format!("{head}# kept: 2\n2\n2\n"),
+                "not above the one before",
+            ),
+            (
+                format!("{head}# kept: 2\n0\nx\n"),
+                "line 7: `x` is not an index",
+            ),
+            (format!("{head}# kept: 3\n0\n2\n"), "truncated"),
+            (head.to_string(), "ends before its `# kept:` line"),
+        ] {
+            let err = read(&text).unwrap_err().to_string();
+            assert!(err.contains("keep.txt") && err.contains(needle), "{err}");
+        }
+    }
 }

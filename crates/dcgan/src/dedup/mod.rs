@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use autoencoder::{Autoencoder, AutoencoderTraining};
 pub use keep::KeepList;
 
-use crate::data::Dataset;
+use crate::data::{BadRecord, Dataset};
 use crate::images::{ImageShape, Images};
 use crate::{Error, Result};
 
@@ -106,7 +106,7 @@ pub struct DedupReport {
     /// Images in it.
     pub images: usize,
     /// Records that did not decode (neither hashed nor kept).
-    pub bad: Vec<String>,
+    pub bad: Vec<BadRecord>,
     /// The settings.
     pub config: DedupConfig,
     /// The autoencoder's final reconstruction error (mean squared, `[-1, 1]` units).
@@ -176,7 +176,7 @@ pub fn find_duplicates(
     let probes = PROBES.len();
     let mut codes: Vec<u128> = Vec::with_capacity(n * probes);
     let mut valid: Vec<bool> = Vec::with_capacity(n);
-    let mut bad: Vec<String> = Vec::new();
+    let mut bad: Vec<BadRecord> = Vec::new();
     for start in (0..n).step_by(CHUNK) {
         let indices: Vec<usize> = (start..(start + CHUNK).min(n)).collect();
         let decoded = crops(&data, &indices);
@@ -201,14 +201,14 @@ pub fn find_duplicates(
             net.hashes(x)?
         }
         .into_iter();
-        for r in decoded {
+        for (r, &index) in decoded.into_iter().zip(&indices) {
             match r {
                 Ok(_) => {
                     codes.extend(hashes.by_ref().take(probes));
                     valid.push(true);
                 }
-                Err(e) => {
-                    bad.push(e);
+                Err(message) => {
+                    bad.push(BadRecord { index, message });
                     codes.extend(std::iter::repeat_n(0, probes));
                     valid.push(false);
                 }
@@ -399,7 +399,7 @@ pub fn write_outputs(report: &DedupReport, data: &Dataset, out: &Path) -> Result
     let text = serde_json::to_string_pretty(report).expect("report serialises");
     crate::run::write_atomic(&json, text.as_bytes())?;
     let keep = out.join("keep.txt");
-    KeepList::from_groups(data, &report.groups, report.bad.len())?.write(&keep)?;
+    KeepList::from_groups(data, &report.groups, &report.bad).write(&keep)?;
     let sheet = out.join("groups.png");
     group_sheet(data, &report.groups, 12, 10)?.save(&sheet)?;
     Ok(Outputs { json, keep, sheet })
