@@ -63,6 +63,26 @@ pub enum Command {
     /// the model's size.
     #[command(subcommand)]
     Data(DataCommand),
+    /// A local web page: training runs watched live (grids, curves, configuration) and a
+    /// latent-space explorer on their checkpoints (walks, arithmetic, turns).
+    Serve(ServeArgs),
+}
+
+/// `dcgan serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A run folder to serve; repeat for more.
+    #[arg(long = "run", value_name = "DIR", required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Port (0: any free one; the address is printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on: 127.0.0.1 serves this machine only; 0.0.0.0 every network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Device the explorer computes on: flex (CPU), wgpu[:ADAPTER], vulkan[:ADAPTER] or cuda[:N].
+    #[arg(long, default_value = "flex")]
+    pub device: String,
 }
 
 impl Command {
@@ -88,6 +108,7 @@ impl Command {
             Command::Devices(_) => "devices",
             Command::Data(_) => "data",
             Command::Dedup(_) => "dedup",
+            Command::Serve(_) => "serve",
         }
     }
 }
@@ -205,6 +226,10 @@ pub struct TrainArgs {
     /// one and listing it in the run's data-errors.txt.
     #[arg(long)]
     pub strict_data: bool,
+    /// Write no TensorBoard event files (they are written by default: the scalars of every
+    /// iteration and each sample grid, for `tensorboard --logdir`).
+    #[arg(long)]
+    pub no_tensorboard: bool,
 }
 
 /// Which checkpoint to read.
@@ -338,10 +363,10 @@ pub struct ArithmeticArgs {
     #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["a", "b", "c"])]
     pub term: Vec<String>,
     /// Noisy copies of the result drawn around it (the paper: 8).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = defaults::NEIGHBOURS)]
     pub neighbours: usize,
     /// Half-width of the uniform noise of the neighbours (the paper: 0.25).
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, default_value_t = defaults::NEIGHBOUR_RADIUS)]
     pub radius: f32,
     /// Seed of the neighbours' noise.
     #[arg(long, default_value_t = 0)]
@@ -367,10 +392,10 @@ pub struct TurnArgs {
     #[arg(long, default_value = "0-7")]
     pub seeds: String,
     /// Columns: multiples of the direction from -SCALE to +SCALE.
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = defaults::TURN_STEPS)]
     pub steps: usize,
     /// Largest multiple of the direction added.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = defaults::TURN_SCALE, allow_hyphen_values = true)]
     pub scale: f32,
     /// The figure.
     #[arg(long)]
@@ -638,7 +663,8 @@ pub struct BenchArgs {
     /// What to measure: train (one D step on real + fake, then one G step), sample (G in
     /// inference mode), data (decode + resize + centre crop + scale of --data's images),
     /// inception (features of pytorch-fid's Inception-v3, images resized to 299) and fid (FID
-    /// from two sets of --fid-n 2048-d features: covariances and the matrix square root).
+    /// from two sets of --fid-n 2048-d features: covariances and the matrix square root) and
+    /// tensorboard (what writing TensorBoard events adds per training iteration).
     #[arg(long, value_delimiter = ',', default_value = "train,sample,data")]
     pub what: Vec<String>,
     /// Feature vectors per side of the fid workload.

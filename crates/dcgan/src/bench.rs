@@ -229,6 +229,62 @@ pub fn pipeline(data: &Dataset, images: usize, threads: usize, repeats: Repeats)
     Ok(Timing { images: n, seconds })
 }
 
+/// What TensorBoard logging adds to training, as training does it with `--sample-every 100`:
+/// one repetition is 100 iterations' scalars (losses, D outputs, speed), one grid of 64 images
+/// of `image_size` as PNG, and the write to the event file. `images` is the 100 iterations, so
+/// `median_s() / 100` is the cost per iteration, to set beside [`train_step`]'s.
+pub fn tensorboard_logging(image_size: usize, repeats: Repeats) -> Result<Timing> {
+    repeats.check()?;
+    let dir = std::env::temp_dir().join(format!("dcgan-bench-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    // The grid's PNG, made once: encoding it is the sample grid's cost, paid without TensorBoard.
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let shape = crate::images::ImageShape::new(3, image_size);
+    let pixels: Vec<f32> = (0..64 * shape.numel())
+        .map(|_| rng.random_range(-1.0f32..1.0))
+        .collect();
+    let images = crate::images::Images::new(pixels, shape)?;
+    let grid = crate::render::grid_image(&images, None);
+    let size = grid.dimensions();
+    let png = crate::render::encode(
+        &image::DynamicImage::ImageRgb8(grid),
+        std::path::Path::new("grid.png"),
+    )?;
+    let mut writer = crate::run::tensorboard::EventWriter::create(&dir, 1)?;
+    let mut seconds = Vec::with_capacity(repeats.iters);
+    let mut step = 0u64;
+    for i in 0..repeats.warmup + repeats.iters {
+        let t0 = Instant::now();
+        for _ in 0..100 {
+            step += 1;
+            let v = step as f64 * 1e-3;
+            writer.scalars(
+                step,
+                &[
+                    ("loss/D", v),
+                    ("loss/G", v),
+                    ("D/real", v),
+                    ("D/fake_before_D_step", v),
+                    ("D/fake_after_D_step", v),
+                    ("speed/images_per_s", v),
+                ],
+            );
+        }
+        writer.image(step, "samples", &png, size, 3);
+        writer.flush()?;
+        let dt = t0.elapsed().as_secs_f64();
+        if i >= repeats.warmup {
+            seconds.push(dt);
+        }
+    }
+    drop(writer);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Timing {
+        images: 100,
+        seconds,
+    })
+}
+
 /// Runs every later computation (Burn's CPU backend and the data pipeline) on `threads` threads.
 /// Must come before the first computation; a second call with the same count is accepted.
 pub fn set_threads(threads: usize) -> Result<()> {

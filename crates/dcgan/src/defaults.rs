@@ -38,3 +38,11 @@ pub const KEEP_CHECKPOINTS: usize = 3;
 pub const GRID_SAMPLES: usize = 64;
 /// Generated samples per evaluation during training.
 pub const EVAL_SAMPLES: usize = 5000;
+/// Noisy copies drawn around a vector-arithmetic result (the paper's figure 7: 8).
+pub const NEIGHBOURS: usize = 8;
+/// Half-width of the uniform noise of those copies (the paper: 0.25).
+pub const NEIGHBOUR_RADIUS: f32 = 0.25;
+/// Columns of a turn figure.
+pub const TURN_STEPS: usize = 9;
+/// Largest multiple of the direction a turn figure adds.
+pub const TURN_SCALE: f32 = 1.0;

@@ -24,6 +24,7 @@
 //! - [`render`]: image grids, contact sheets, figure tables, GIFs and loss plots.
 //! - [`run`]: the run folder layout.
 //! - [`seeding`]: the random streams of a run, one per role.
+//! - [`serve`]: the local web page: runs watched live, the latent explorer.
 
 pub mod bench;
 pub mod classify;
@@ -46,6 +47,7 @@ pub mod render;
 pub mod run;
 pub mod sample;
 pub mod seeding;
+pub mod serve;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -11,11 +11,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
     for what in &args.what {
         if !matches!(
             what.as_str(),
-            "train" | "sample" | "data" | "inception" | "fid"
+            "train" | "sample" | "data" | "inception" | "fid" | "tensorboard"
         ) {
             bail!(
                 "invalid --what: unknown workload `{what}`; expected train, sample, data, \
-                 inception or fid"
+                 inception, fid or tensorboard"
             );
         }
     }
@@ -60,12 +60,15 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "peak_rss_bytes": peak,
         }));
     };
+    // Train-step medians by (image size, batch), for the TensorBoard ratio below.
+    let mut steps: Vec<(usize, usize, f64)> = Vec::new();
     for &size in &args.image_sizes {
         let model = bench::reference_model(size);
         for &batch in &args.batch_sizes {
             if wants("train") {
                 let t = bench::train_step(&model, batch, repeats, &device)?;
                 record("train", size, batch, threads, &t);
+                steps.push((size, batch, t.median_s()));
             }
             if wants("sample") {
                 let t = bench::sampling(&model, batch, repeats, &device)?;
@@ -74,6 +77,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
             if wants("inception") {
                 let t = bench::inception_features(size, batch, repeats, &device)?;
                 record("inception", size, batch, threads, &t);
+            }
+        }
+    }
+    if wants("tensorboard") {
+        for &size in &args.image_sizes {
+            // "images" here are iterations logged: images/s reads as iterations/s.
+            let t = bench::tensorboard_logging(size, repeats)?;
+            record("tboard", size, 100, 1, &t);
+            let per_iteration = t.median_s() / 100.0;
+            println!(
+                "        TensorBoard logging: {:.1} us per iteration (scalars, and a 64-image grid \
+                 every 100)",
+                per_iteration * 1e6
+            );
+            for &(_, batch, step) in steps.iter().filter(|s| s.0 == size) {
+                println!(
+                    "        = {:.4}% of a training step at batch {batch} ({step:.4} s)",
+                    100.0 * per_iteration / step
+                );
             }
         }
     }

@@ -11,6 +11,7 @@ mod latent;
 mod metrics;
 mod nearest;
 mod sample;
+mod serve;
 mod train;
 
 use anyhow::{Context, Result};
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Devices(args) => devices(args),
         Command::Data(command) => data::run(command),
         Command::Dedup(args) => data::dedup(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 

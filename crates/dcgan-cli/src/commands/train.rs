@@ -28,6 +28,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.device = device_choice;
             config.replicas = replicas;
             config.strict_data = args.strict_data;
+            config.tensorboard = !args.no_tensorboard;
             (RunDir::new(dir), Start::Resume, config)
         }
         None => {
@@ -59,6 +60,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.replicas = replicas;
             config.strict_data = args.strict_data;
             config.keep_list = args.keep_list.clone();
+            config.tensorboard = !args.no_tensorboard;
             if let (Some(every), Some(features)) = (args.eval_every, &args.eval_features) {
                 config.eval = Some(dcgan::train::EvalConfig {
                     every,

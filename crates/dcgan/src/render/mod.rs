@@ -13,7 +13,7 @@ pub use canvas::{Canvas, LINE_H, default_zoom, save_rgb, text_width};
 pub use confusion::confusion_image;
 pub use gif::save_gif;
 pub use grid::{encode, grid_image, save_grid, save_image, single_image, to_byte, to_bytes};
-pub use plot::{Series, save_plot};
+pub use plot::{PLOT_SIZE, Series, plot_image, save_plot, smooth};
 pub use sheet::{SheetEntry, contact_sheet};
 pub use table::{Cell, Table};
 pub use text::draw_text;

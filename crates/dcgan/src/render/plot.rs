@@ -1,10 +1,12 @@
-//! A line plot of training curves (e.g. Loss_D and Loss_G against iteration) as a PNG.
+//! Line plots of training curves (Loss_D and Loss_G, FID against iteration) as PNGs, drawn by
+//! `plotters` in DejaVu Sans: each curve raw in a light tint with its moving average over it.
 
 use std::path::Path;
+use std::sync::Once;
 
-use image::{Rgb, RgbImage};
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
 
-use super::text::{CHAR_W, draw_text};
 use crate::{Error, Result};
 
 /// One curve.
@@ -18,15 +20,26 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-const W: u32 = 800;
-const H: u32 = 450;
-const LEFT: i64 = 64;
-const RIGHT: i64 = 32;
-const TOP: i64 = 28;
-const BOTTOM: i64 = 36;
+/// Size of a plot, in pixels.
+pub const PLOT_SIZE: (u32, u32) = (960, 540);
 
-/// Averages consecutive points in windows so that at most `max` remain (keeps plots readable
-/// over long runs).
+/// The font every plot is drawn in (`assets/fonts`, with its licence).
+const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const FAMILY: &str = "dcgan-sans";
+
+fn font_registered() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is compiled in; a failure here is a build that lost it, not a user's input.
+        assert!(
+            register_font(FAMILY, FontStyle::Normal, FONT).is_ok(),
+            "the bundled DejaVu Sans does not parse"
+        );
+    });
+}
+
+/// Averages consecutive points in windows so that at most `max` remain: a curve of a million
+/// iterations draws as fast as one of a thousand.
 fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
     if points.len() <= max {
         return points.to_vec();
@@ -44,113 +57,155 @@ fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn line(img: &mut RgbImage, (x0, y0): (i64, i64), (x1, y1): (i64, i64), color: Rgb<u8>) {
-    let steps = (x1 - x0).abs().max((y1 - y0).abs()).max(1);
-    for s in 0..=steps {
-        let x = x0 + (x1 - x0) * s / steps;
-        let y = y0 + (y1 - y0) * s / steps;
-        if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
-            img.put_pixel(x as u32, y as u32, color);
-        }
+/// The centred moving average of `points` over a window of 2% of their number (at least 1 point
+/// each side; none for fewer than 20 points): GAN losses jump from batch to batch, and the trend
+/// is what a reader looks for. Centred, so it does not lag behind the raw curve.
+pub fn smooth(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let n = points.len();
+    if n < 20 {
+        return points.to_vec();
     }
+    let half = (n / 100).max(1);
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0.0);
+    for p in points {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + p.1);
+    }
+    (0..n)
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(half), (i + half + 1).min(n));
+            (points[i].0, (prefix[b] - prefix[a]) / (b - a) as f64)
+        })
+        .collect()
 }
 
-fn format_tick(v: f64) -> String {
-    if v.abs() >= 1000.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
+/// The value below which a fraction `q` of `values` lies (sorted copy; `values` not empty).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-/// Draws `series` with a title, axes, ticks and a legend, and writes it atomically to `path`.
-pub fn save_plot(path: &Path, title: &str, x_label: &str, series: &[Series]) -> Result<()> {
-    let mut img = RgbImage::from_pixel(W, H, Rgb([255, 255, 255]));
-    let thinned: Vec<Vec<(f64, f64)>> = series.iter().map(|s| thin(&s.points, 2000)).collect();
-    let all = thinned
+/// The y range shown: everything the smoothed curves reach, and the raw points but for their
+/// most extreme 0.5% on each side (one spike of Loss_G to 40 would otherwise flatten the rest).
+fn y_range(raw: &[&[(f64, f64)]], smoothed: &[Vec<(f64, f64)>]) -> (f64, f64) {
+    let mut all: Vec<f64> = raw
+        .iter()
+        .flat_map(|s| s.iter().map(|p| p.1))
+        .filter(|v| v.is_finite())
+        .collect();
+    if all.is_empty() {
+        return (0.0, 1.0);
+    }
+    all.sort_by(f64::total_cmp);
+    let (mut lo, mut hi) = (quantile(&all, 0.005), quantile(&all, 0.995));
+    for v in smoothed
         .iter()
         .flatten()
-        .filter(|p| p.0.is_finite() && p.1.is_finite());
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for &(x, y) in all {
-        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+        .map(|p| p.1)
+        .filter(|v| v.is_finite())
+    {
+        (lo, hi) = (lo.min(v), hi.max(v));
     }
+    if hi - lo < 1e-9 {
+        (lo, hi) = (lo - 0.5, hi + 0.5);
+    }
+    let pad = 0.04 * (hi - lo);
+    (lo - pad, hi + pad)
+}
+
+fn tint([r, g, b]: [u8; 3]) -> RGBColor {
+    let light = |c: u8| (c as u16 + 2 * 255) as f64 / 3.0;
+    RGBColor(light(r) as u8, light(g) as u8, light(b) as u8)
+}
+
+/// Draws `series` with a title, labelled axes, a grid and a legend into an RGB image of
+/// [`PLOT_SIZE`].
+pub fn plot_image(title: &str, x_label: &str, series: &[Series]) -> Result<image::RgbImage> {
+    font_registered();
+    let (w, h) = PLOT_SIZE;
+    let mut buf = vec![255u8; (w * h * 3) as usize];
+    let raw: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| {
+            let finite: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+                .collect();
+            finite
+        })
+        .collect();
+    let smoothed: Vec<Vec<(f64, f64)>> = raw.iter().map(|r| thin(&smooth(r), 4000)).collect();
+    let raw_refs: Vec<&[(f64, f64)]> = raw.iter().map(Vec::as_slice).collect();
+    let (y0, y1) = y_range(&raw_refs, &smoothed);
+    let (mut x0, mut x1) = raw
+        .iter()
+        .flatten()
+        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
     if x0 > x1 {
-        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+        (x0, x1) = (0.0, 1.0);
     }
-    if x1 - x0 < 1e-12 {
+    if x1 - x0 < 1e-9 {
         x1 = x0 + 1.0;
     }
-    if y1 - y0 < 1e-12 {
-        (y0, y1) = (y0 - 0.5, y1 + 0.5);
-    }
-    let (pw, ph) = (W as i64 - LEFT - RIGHT, H as i64 - TOP - BOTTOM);
-    let to_px = |x: f64, y: f64| {
-        (
-            LEFT + ((x - x0) / (x1 - x0) * pw as f64).round() as i64,
-            TOP + ph - ((y - y0) / (y1 - y0) * ph as f64).round() as i64,
-        )
-    };
-    let grey = Rgb([225, 225, 225]);
-    let black = Rgb([0, 0, 0]);
-    for t in 0..=4 {
-        let f = t as f64 / 4.0;
-        let (gx, _) = to_px(x0 + f * (x1 - x0), y0);
-        let (_, gy) = to_px(x0, y0 + f * (y1 - y0));
-        line(&mut img, (LEFT, gy), (LEFT + pw, gy), grey);
-        line(&mut img, (gx, TOP), (gx, TOP + ph), grey);
-        let ylab = format_tick(y0 + f * (y1 - y0));
-        draw_text(
-            &mut img,
-            LEFT - 6 - CHAR_W * ylab.len() as i64,
-            gy - 4,
-            &ylab,
-            black,
-        );
-        let xv = x0 + f * (x1 - x0);
-        let xlab = if x1 - x0 >= 10.0 {
-            format!("{}", xv.round())
-        } else {
-            format_tick(xv)
-        };
-        draw_text(
-            &mut img,
-            gx - CHAR_W * xlab.len() as i64 / 2,
-            TOP + ph + 6,
-            &xlab,
-            black,
-        );
-    }
-    line(&mut img, (LEFT, TOP), (LEFT, TOP + ph), black);
-    line(&mut img, (LEFT, TOP + ph), (LEFT + pw, TOP + ph), black);
-    draw_text(&mut img, LEFT, 8, title, black);
-    draw_text(
-        &mut img,
-        LEFT + pw / 2 - CHAR_W * x_label.len() as i64 / 2,
-        H as i64 - 14,
-        x_label,
-        black,
-    );
-    for (k, (s, pts)) in series.iter().zip(&thinned).enumerate() {
-        let color = Rgb(s.color);
-        for w in pts.windows(2) {
-            if w.iter().all(|p| p.0.is_finite() && p.1.is_finite()) {
-                line(
-                    &mut img,
-                    to_px(w[0].0, w[0].1),
-                    to_px(w[1].0, w[1].1),
-                    color,
-                );
+    let draw = |buf: &mut [u8]| -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::with_buffer(buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FAMILY, 24))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        let x_whole = x1 - x0 >= 10.0;
+        let x_fmt = |v: &f64| {
+            if x_whole {
+                format!("{}", v.round() as i64)
+            } else {
+                format!("{v:.2}")
             }
+        };
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .x_labels(8)
+            .y_labels(8)
+            .x_label_formatter(&x_fmt)
+            .label_style((FAMILY, 15))
+            .axis_desc_style((FAMILY, 17))
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .draw()?;
+        for (s, points) in series.iter().zip(&raw) {
+            chart.draw_series(LineSeries::new(thin(points, 4000), tint(s.color)))?;
         }
-        let lx = LEFT + pw - 150;
-        let ly = TOP + 8 + 14 * k as i64;
-        line(&mut img, (lx, ly + 4), (lx + 20, ly + 4), color);
-        line(&mut img, (lx, ly + 5), (lx + 20, ly + 5), color);
-        draw_text(&mut img, lx + 26, ly, &s.label, black);
-    }
+        for (s, points) in series.iter().zip(&smoothed) {
+            let color = RGBColor(s.color[0], s.color[1], s.color[2]);
+            let label = s.label.clone();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 24, y)], color.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FAMILY, 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw(&mut buf).map_err(|e| Error::format(Path::new(title), format!("cannot draw: {e}")))?;
+    Ok(image::RgbImage::from_raw(w, h, buf).expect("the buffer holds w x h pixels"))
+}
+
+/// [`plot_image`], written atomically to `path` as PNG.
+pub fn save_plot(path: &Path, title: &str, x_label: &str, series: &[Series]) -> Result<()> {
+    let img = plot_image(title, x_label, series)?;
     let mut bytes = Vec::new();
     img.write_to(
         &mut std::io::Cursor::new(&mut bytes),
@@ -164,32 +219,72 @@ pub fn save_plot(path: &Path, title: &str, x_label: &str, series: &[Series]) -> 
 mod tests {
     use super::*;
 
-    #[test]
-    fn draws_each_series_in_its_colour() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("loss.png");
-        let series = vec![
+    fn two_curves() -> Vec<Series> {
+        vec![
             Series {
                 label: "Loss_D".into(),
                 color: [200, 0, 0],
-                points: (0..100)
+                points: (0..500)
                     .map(|i| (i as f64, 1.0 + (i as f64 / 10.0).sin()))
                     .collect(),
             },
             Series {
                 label: "Loss_G".into(),
                 color: [0, 0, 200],
-                points: (0..100)
-                    .map(|i| (i as f64, 3.0 - i as f64 / 50.0))
+                points: (0..500)
+                    .map(|i| (i as f64, 3.0 - i as f64 / 250.0))
                     .collect(),
             },
-        ];
-        save_plot(&path, "losses", "iteration", &series).unwrap();
+        ]
+    }
+
+    #[test]
+    fn draws_each_series_in_its_colour_with_its_tint_under_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("loss.png");
+        save_plot(&path, "losses", "iteration", &two_curves()).unwrap();
         let img = image::open(&path).unwrap().to_rgb8();
-        assert_eq!((img.width(), img.height()), (W, H));
+        assert_eq!(img.dimensions(), PLOT_SIZE);
         let count = |c: [u8; 3]| img.pixels().filter(|p| p.0 == c).count();
-        assert!(count([200, 0, 0]) > 300, "red {}", count([200, 0, 0]));
-        assert!(count([0, 0, 200]) > 300, "blue {}", count([0, 0, 200]));
-        assert_eq!(thin(&series[0].points, 10).len(), 10);
+        // The moving averages in full colour, the raw curves in their tints.
+        assert!(count([200, 0, 0]) > 1000, "red {}", count([200, 0, 0]));
+        assert!(count([0, 0, 200]) > 1000, "blue {}", count([0, 0, 200]));
+        let t = tint([200, 0, 0]);
+        assert!(
+            count([t.0, t.1, t.2]) > 300,
+            "light red {}",
+            count([t.0, t.1, t.2])
+        );
+        // Text was drawn: dark grey-to-black anti-aliased pixels of the labels and title.
+        let dark = img.pixels().filter(|p| p.0.iter().all(|&c| c < 80)).count();
+        assert!(dark > 2000, "{dark} dark pixels");
+        assert_eq!(thin(&two_curves()[0].points, 10).len(), 10);
+    }
+
+    #[test]
+    fn the_moving_average_is_centred_and_keeps_a_line() {
+        let line: Vec<(f64, f64)> = (0..300).map(|i| (i as f64, 2.0 * i as f64)).collect();
+        let s = smooth(&line);
+        // A centred average leaves a straight line where it is (away from the ends).
+        for i in 5..295 {
+            assert!((s[i].1 - line[i].1).abs() < 1e-9, "{i}: {:?}", s[i]);
+        }
+        // And it averages noise down: alternate +-1 around 0.
+        let noise: Vec<(f64, f64)> = (0..300)
+            .map(|i| (i as f64, if i % 2 == 0 { 1.0 } else { -1.0 }))
+            .collect();
+        let s = smooth(&noise);
+        assert!(s[100..200].iter().all(|p| p.1.abs() <= 1.0 / 3.0 + 1e-9));
+    }
+
+    #[test]
+    fn one_spike_does_not_flatten_the_range() {
+        let mut pts: Vec<(f64, f64)> = (0..1000)
+            .map(|i| (i as f64, 1.0 + 0.1 * (i % 7) as f64))
+            .collect();
+        pts[500].1 = 40.0;
+        let smoothed = vec![smooth(&pts)];
+        let (lo, hi) = y_range(&[&pts], &smoothed);
+        assert!(lo > 0.9 && hi < 5.0, "{lo}..{hi}");
     }
 }

@@ -10,10 +10,12 @@
 //!   samples/latest.png
 //!   checkpoints/ckpt_000500.safetensors   G, D, both Adam states, RNG and data position
 //!   checkpoints/best.safetensors          the same at the best evaluation (--eval-every)
+//!   events.out.tfevents.*   TensorBoard: the scalars and grids, one file per session
 //!   train.lock             while a training writes the folder: its process id ([`RunLock`])
 //! ```
 
 mod lock;
+pub mod tensorboard;
 
 pub use lock::RunLock;
 
@@ -123,7 +125,13 @@ impl RunDir {
             self.eval_plot(),
             self.best(),
             self.data_errors(),
-        ] {
+        ]
+        .into_iter()
+        .chain(if self.root.exists() {
+            tensorboard::event_files(&self.root)?
+        } else {
+            Vec::new()
+        }) {
             if file.exists() {
                 std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
             }

@@ -52,6 +52,13 @@ pub struct TrainConfig {
     /// Train on the images a keep-list keeps (`--keep-list`, written by `dcgan dedup`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_list: Option<std::path::PathBuf>,
+    /// Write TensorBoard event files into the run folder (on unless `--no-tensorboard`).
+    #[serde(default = "yes")]
+    pub tensorboard: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl TrainConfig {
@@ -77,6 +84,7 @@ impl TrainConfig {
             eval: None,
             strict_data: false,
             keep_list: None,
+            tensorboard: true,
         }
     }
 

@@ -11,6 +11,7 @@ use super::metrics::{MetricsLog, Record};
 use super::{Evaluator, Gan, TrainConfig};
 use crate::data::{Dataset, Loader, Split};
 use crate::run::RunDir;
+use crate::run::tensorboard::EventWriter;
 use crate::{Error, Result, latent, render};
 
 /// Whether a run starts fresh or continues.
@@ -65,11 +66,68 @@ pub fn read_run_config(run: &RunDir) -> Result<TrainConfig> {
 
 /// The fixed-noise grid of `gan`'s generator as PNG bytes: square, or for a conditional model
 /// one column per class.
-fn grid_png(gan: &Gan, fixed_z: &Tensor<2>, path: &Path) -> Result<Vec<u8>> {
+fn grid_png(gan: &Gan, fixed_z: &Tensor<2>, path: &Path) -> Result<(Vec<u8>, (u32, u32))> {
     let images = crate::images::Images::from_tensor(gan.generator().forward(fixed_z.clone()));
     let classes = gan.config().model.classes;
     let grid = render::grid_image(&images, (classes > 0).then_some(classes));
-    render::encode(&image::DynamicImage::ImageRgb8(grid), path)
+    let size = grid.dimensions();
+    Ok((
+        render::encode(&image::DynamicImage::ImageRgb8(grid), path)?,
+        size,
+    ))
+}
+
+/// The run's TensorBoard events (`--no-tensorboard`: none). Like the figures, they are not
+/// state: a write that fails is a warning, and the events stop for the rest of the session.
+struct Board(Option<EventWriter>);
+
+impl Board {
+    fn open(run: &RunDir, config: &TrainConfig, first: u64, observer: &mut dyn Observer) -> Self {
+        if !config.tensorboard {
+            return Self(None);
+        }
+        match EventWriter::create(run.root(), first + 1) {
+            Ok(w) => Self(Some(w)),
+            Err(e) => {
+                observer.note(&format!(
+                    "warning: no TensorBoard events this session: {e}; training goes on"
+                ));
+                Self(None)
+            }
+        }
+    }
+
+    fn record(&mut self, record: &Record, batch: usize) {
+        let Some(w) = &mut self.0 else { return };
+        let s = &record.stats;
+        let mut values = vec![
+            ("loss/D", f64::from(s.loss_d)),
+            ("loss/G", f64::from(s.loss_g)),
+            ("D/real", f64::from(s.d_x)),
+            ("D/fake_before_D_step", f64::from(s.d_g_z1)),
+            ("D/fake_after_D_step", f64::from(s.d_g_z2)),
+        ];
+        if record.seconds > 0.0 {
+            values.push(("speed/images_per_s", batch as f64 / record.seconds));
+        }
+        if let Some(e) = record.eval {
+            values.extend([
+                ("eval/FID", e.fid),
+                ("eval/KID", e.kid),
+                ("eval/KID_std", e.kid_std),
+            ]);
+        }
+        w.scalars(record.iteration, &values);
+    }
+
+    fn flush(&mut self, observer: &mut dyn Observer) {
+        if let Some(Err(e)) = self.0.as_mut().map(EventWriter::flush) {
+            observer.note(&format!(
+                "warning: TensorBoard events stop here: {e}; training goes on"
+            ));
+            self.0 = None;
+        }
+    }
 }
 
 /// Writes the grid of iteration `it` and `latest.png` (and, with `log`, the loss plot). These
@@ -81,11 +139,15 @@ fn write_figures(
     gan: &Gan,
     fixed_z: &Tensor<2>,
     log: Option<&MetricsLog>,
+    board: &mut Board,
     observer: &mut dyn Observer,
 ) -> bool {
     let it = gan.iteration;
     let path = run.samples().join(format!("iter_{it:08}.png"));
-    let grid = grid_png(gan, fixed_z, &path).and_then(|png| {
+    let grid = grid_png(gan, fixed_z, &path).and_then(|(png, size)| {
+        if let Some(w) = &mut board.0 {
+            w.image(it, "samples", &png, size, 3);
+        }
         crate::run::write_whole(&path, &png)?;
         crate::run::write_whole(&run.samples().join("latest.png"), &png)
     });
@@ -211,6 +273,7 @@ pub fn run_training(
             stored.device = config.device;
             stored.replicas = config.replicas.clone();
             stored.strict_data |= config.strict_data;
+            stored.tensorboard = config.tensorboard;
             stored.validate()?;
             let dataset = open(&stored)?;
             check_classes(&stored, &dataset)?;
@@ -372,6 +435,7 @@ fn train_loop(
         }
         None => None,
     };
+    let mut board = Board::open(run, &config, first, observer);
     observer.started(&config, first, dataset_len);
     let mut bad_total =
         std::fs::read_to_string(run.data_errors()).map_or(0, |t| t.lines().count() as u64);
@@ -436,6 +500,7 @@ fn train_loop(
         }
         tick = Instant::now();
         log.push(record).map_err(stop_writing)?;
+        board.record(&record, config.batch_size);
         if let (Some(ev), Some(_)) = (&evaluator, record.eval) {
             log.flush().map_err(stop_writing)?;
             if let Err(e) = log.plot_eval(&run.eval_plot(), &ev.label()) {
@@ -449,13 +514,15 @@ fn train_loop(
         stopped = observer.should_stop();
         if (config.sample_every > 0 && it.is_multiple_of(config.sample_every)) || done || stopped {
             log.flush().map_err(stop_writing)?;
-            write_figures(run, &gan, &fixed_z, Some(&log), observer);
+            write_figures(run, &gan, &fixed_z, Some(&log), &mut board, observer);
+            board.flush(observer);
         }
         if (config.checkpoint_every > 0 && it.is_multiple_of(config.checkpoint_every))
             || done
             || stopped
         {
             log.persist().map_err(stop_writing)?;
+            board.flush(observer);
             let path =
                 checkpoint::save(run, &gan, config.keep_checkpoints).map_err(stop_writing)?;
             observer.note(&format!("checkpoint {}", path.display()));
@@ -467,6 +534,7 @@ fn train_loop(
     }
     log.flush()
         .map_err(|e| not_written(run, gan.iteration, e))?;
+    board.flush(observer);
     if stopped {
         return Err(Error::Interrupted {
             iteration: gan.iteration,
@@ -479,8 +547,9 @@ fn train_loop(
         None => run.latest_checkpoint()?,
     };
     let latest = run.samples().join("latest.png");
-    let grid =
-        (latest.exists() || write_figures(run, &gan, &fixed_z, None, observer)).then_some(latest);
+    let grid = (latest.exists() || write_figures(run, &gan, &fixed_z, None, &mut board, observer))
+        .then_some(latest);
+    board.flush(observer);
     Ok(Summary {
         iterations: gan.iteration,
         checkpoint,

@@ -45,6 +45,12 @@ pub fn read(path: &Path) -> Result<Vec<Record>> {
     read_records(path, false)
 }
 
+/// [`read`] of a log that a training may be appending to: a last line not yet whole is passed
+/// over (the next read gets it).
+pub fn read_live(path: &Path) -> Result<Vec<Record>> {
+    read_records(path, true)
+}
+
 /// [`read`], passing over a last line cut short (a process killed while appending it).
 fn read_records(path: &Path, torn_tail_ok: bool) -> Result<Vec<Record>> {
     let file = match std::fs::File::open(path) {
