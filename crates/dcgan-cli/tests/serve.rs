@@ -387,6 +387,25 @@ fn a_run_still_training_is_seen_growing_and_bad_folders_are_refused() {
     assert_eq!(server.json("/api/runs")[0]["training"], false);
     drop(server);
 
+    // A conditional model: the explorer says it works on unconditional ones (a 400), the live
+    // view still serves it.
+    let cond = tmp.path().join("cond");
+    let out = train(&cond, "2").arg("--conditional").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = Server::start(&[&cond]);
+    assert_eq!(
+        server.json("/api/runs/0/metrics").as_array().unwrap().len(),
+        2
+    );
+    let (status, text) = server.refused("/api/runs/0/picture/seed?seed=1");
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("conditional model (4 classes)"), "{text}");
+    drop(server);
+
     // Folders that are not runs: one clear message, nothing served.
     for (dir, says) in [
         (tmp.path().join("missing"), "no config.json"),

@@ -438,6 +438,19 @@ async fn picture(
 ) -> ApiResult<Response> {
     let run = run_of(&state, &id)?;
     let picture = Picture::parse(&kind, &query).map_err(ApiError::bad)?;
+    if let Ok(config) = crate::train::read_run_config(&run.dir)
+        && config.model.is_conditional()
+    {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{} is a conditional model ({} classes): the explorer works on unconditional \
+                 models (sample this one with `dcgan sample --class`)",
+                run.dir.root().display(),
+                config.model.classes
+            ),
+        ));
+    }
     let checkpoint = checkpoint_of(run, &query)?;
     let download = query.iter().any(|(n, v)| n == "download" && v != "0");
     let command = picture.command(&checkpoint);
