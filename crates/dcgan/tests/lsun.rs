@@ -155,6 +155,22 @@ fn a_broken_environment_is_refused_when_opened() {
     std::fs::write(&data, vec![0x5a; len as usize]).unwrap();
     let e = err(&dir);
     assert!(e.contains("data.mdb") && e.contains("LMDB"), "{e}");
+    // Whole, but the first record of a leaf page claims a 16 MB value: LMDB would hand out
+    // bytes past the page and past the file's end. It is refused before LMDB reads it.
+    let (_t2, damaged) = copy_of_fixture();
+    let mut bytes = std::fs::read(damaged.join("data.mdb")).unwrap();
+    let leaf = (2..bytes.len() / 4096)
+        .find(|p| bytes[p * 4096 + 10] == 0x02)
+        .expect("a leaf page");
+    let at = leaf * 4096;
+    let node = at + u16::from_le_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
+    bytes[node..node + 4].copy_from_slice(&[0xff, 0xff, 0xff, 0x00]);
+    std::fs::write(damaged.join("data.mdb"), &bytes).unwrap();
+    let e = err(&damaged);
+    assert!(
+        e.contains("data.mdb") && e.contains(&format!("damaged: page {leaf} has node 0")),
+        "{e}"
+    );
     // No data.mdb: a folder of something else.
     std::fs::remove_file(&data).unwrap();
     let e = err(&dir);

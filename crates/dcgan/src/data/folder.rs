@@ -87,14 +87,17 @@ pub(crate) fn list(dir: &Path) -> Result<Listing> {
     })
 }
 
-/// Decodes one image file and fits it to the model; a corrupt or truncated file is an error
-/// naming it.
+/// Decodes one image file and fits it to the model; a corrupt or truncated file, or one whose
+/// header claims more pixels than it can hold ([`super::decode`]), is an error naming it.
 pub(crate) fn decode(path: &Path, size: usize, channels: usize) -> Result<Vec<u8>> {
-    let img = image::ImageReader::open(path)
+    let reader = image::ImageReader::open(path)
         .map_err(|e| Error::io(path, e))?
         .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?;
+    let len = std::fs::metadata(path)
         .map_err(|e| Error::io(path, e))?
-        .decode()
+        .len();
+    let img = super::decode::decode(reader, len)
         .map_err(|e| Error::format(path, format!("cannot decode image: {e}")))?;
     Ok(fit_image(&img, size, channels))
 }

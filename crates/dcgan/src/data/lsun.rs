@@ -9,6 +9,14 @@
 //! second instead of walking the whole B-tree again. The cache is checked against the
 //! environment (its size, modification time, last transaction and entry count) and listed
 //! afresh when either changed.
+//!
+//! LMDB trusts the pages of its file, and a damaged one would crash it rather than fail, so
+//! before the keys are listed the B-tree is walked by our own bounds-checked reader
+//! ([`pages`]): a damaged environment is refused naming the page. A key cache is written only
+//! after that check, so an environment read through its cache passed it in the state the cache
+//! was stamped with.
+
+mod pages;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +26,7 @@ use heed::types::{Bytes, DecodeIgnore};
 use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithoutTls};
 use sha2::{Digest, Sha256};
 
+use super::decode;
 use super::source::existing_dir;
 use super::transform::fit_image;
 use crate::{Error, Result};
@@ -85,9 +94,11 @@ impl Lsun {
                 ),
             ));
         }
-        // Read-only access is checked with a plain open first: LMDB's own message for a
-        // file it may not read is less clear.
-        std::fs::File::open(&data).map_err(|e| Error::io(&data, e))?;
+        // LMDB trusts its meta pages (a damaged page size or last page number crashes it), and
+        // a truncated copy keeps them but loses pages they point to, which LMDB would fault on
+        // (SIGBUS) instead of failing: they are checked before LMDB opens the file. This also
+        // checks read access with a plain open, which LMDB words less clearly.
+        pages::check_meta(&data, meta.len())?;
         let key = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
         let opened = {
             let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
@@ -114,6 +125,30 @@ impl Lsun {
         let keys = match cache.as_deref().and_then(|p| Keys::read_cache(p, stamp)) {
             Some(keys) => keys,
             None => {
+                let tree = pages::check(&data, meta.len())?;
+                let lmdb = (
+                    stat.page_size as u64,
+                    info.last_page_number as u64,
+                    info.last_txn_id as u64,
+                    stat.entries as u64,
+                    stat.depth,
+                );
+                let checked = (
+                    tree.page_size,
+                    tree.last_page,
+                    tree.txn,
+                    tree.entries,
+                    tree.depth as u32,
+                );
+                if checked != lmdb {
+                    return Err(Error::format(
+                        &data,
+                        format!(
+                            "LMDB reads another meta page than the one checked (page size, last \
+                             page, transaction, records, depth: {lmdb:?} and {checked:?})"
+                        ),
+                    ));
+                }
                 let keys = Keys::list(env, db, &data)?;
                 if let Some(path) = &cache {
                     // A cache that cannot be written only costs the next command a listing.
@@ -177,8 +212,8 @@ impl Lsun {
     }
 }
 
-/// Opens the environment in `dir` (its `data.mdb` of `len` bytes) read-only, checks that the
-/// file holds every page its meta page counts, and opens its unnamed database.
+/// Opens the environment in `dir` (its `data.mdb` of `len` bytes, whose meta pages passed
+/// [`pages::check_meta`]) read-only, and opens its unnamed database.
 fn open_env(dir: &Path, data: &Path, len: u64) -> Result<Opened> {
     let mut options = EnvOpenOptions::new().read_txn_without_tls();
     // The map must cover the file, in whole pages.
@@ -192,19 +227,6 @@ fn open_env(dir: &Path, data: &Path, len: u64) -> Result<Opened> {
         options.open(dir)
     }
     .map_err(|e| lmdb_error(data, "cannot open it as an LMDB environment", e))?;
-    // A truncated copy keeps its meta pages but loses pages they point to: reading one would
-    // fault (SIGBUS) instead of failing, so the length is checked before any read.
-    let info = env.info();
-    let stat = env.stat();
-    let needed = (info.last_page_number as u64 + 1) * stat.page_size as u64;
-    if len < needed {
-        return Err(Error::format(
-            data,
-            format!(
-                "truncated: {len} bytes, but the environment's last page ends at byte {needed}"
-            ),
-        ));
-    }
     let rtxn = env
         .read_txn()
         .map_err(|e| lmdb_error(data, "cannot read", e))?;
@@ -226,12 +248,21 @@ pub fn decode_record(bytes: &[u8]) -> std::result::Result<image::DynamicImage, S
             head.join(" ")
         )
     })?;
-    if format == image::ImageFormat::WebP
-        && let Some(img) = decode_webp(bytes)
-    {
-        return Ok(img);
+    let reader = || image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    if format == image::ImageFormat::WebP {
+        // libwebp allocates what the header claims: the claim is held to the size limit first.
+        let (w, h) = reader()
+            .into_dimensions()
+            .map_err(|e| format!("{format:?}: {e}"))?;
+        let decoded = 4 * w as u64 * h as u64;
+        if decoded > decode::MAX_DECODED_BYTES {
+            return Err(format!("{format:?}: {}", decode::too_large(w, h, decoded)));
+        }
+        if let Some(img) = decode_webp(bytes) {
+            return Ok(img);
+        }
     }
-    image::load_from_memory_with_format(bytes, format).map_err(|e| format!("{format:?}: {e}"))
+    decode::decode(reader(), bytes.len() as u64).map_err(|e| format!("{format:?}: {e}"))
 }
 
 /// A still WebP image through libwebp (`None`: not one libwebp decodes, e.g. animated; the
@@ -281,7 +312,9 @@ struct Keys {
     hex: bool,
 }
 
-const MAGIC: &[u8; 16] = b"dcgan-lsun-keys1";
+/// Version 2: written only for environments whose pages passed [`pages::check`] (version 1
+/// caches, written before that check existed, are listed and checked afresh).
+const MAGIC: &[u8; 16] = b"dcgan-lsun-keys2";
 
 impl Keys {
     /// Walks the database's keys (values are not read).

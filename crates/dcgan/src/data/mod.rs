@@ -13,6 +13,7 @@
 
 mod builtin;
 mod cifar;
+mod decode;
 pub mod fetch;
 mod folder;
 mod idx;
