@@ -86,7 +86,10 @@ impl KeepList {
         let count: usize = field("kept")?
             .parse()
             .map_err(|e| bad(format!("kept: {e}")))?;
-        let mut kept = Vec::with_capacity(count.min(records));
+        // Room for what the header claims, but never more than the file has lines for (an index
+        // takes two bytes at least): a claim of 10^19 kept images is found to be false, not
+        // allocated.
+        let mut kept = Vec::with_capacity(count.min(records).min(text.len() / 2));
         for (n, line) in lines {
             let i: usize = line
                 .trim()
