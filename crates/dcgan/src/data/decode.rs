@@ -21,6 +21,11 @@ use std::io::{BufRead, Seek};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
+/// How many times longer than wide (or wide than long) an image may be: a training image is
+/// scaled until its short side fits the model, so a 1 x 2^28 strip would be scaled to terabytes
+/// before its centre is cut out (found by fuzzing the `image` target).
+pub(crate) const MAX_ASPECT: u64 = 64;
+
 /// The most bytes one decoded image may take.
 pub(crate) const MAX_DECODED_BYTES: u64 = 512 << 20;
 
@@ -33,6 +38,13 @@ pub(crate) fn decode<R: BufRead + Seek>(
     let decoder = reader.into_decoder().map_err(|e| e.to_string())?;
     let (width, height) = decoder.dimensions();
     plausible(format, width, height, len)?;
+    let (long, short) = (width.max(height) as u64, width.min(height) as u64);
+    if long > MAX_ASPECT * short {
+        return Err(format!(
+            "{width}x{height} pixels: more than {MAX_ASPECT} times as long as it is wide, which \
+             no training image is (it is scaled by its short side before its centre is cut out)"
+        ));
+    }
     let bytes = decoder.total_bytes();
     if bytes > MAX_DECODED_BYTES {
         return Err(too_large(width, height, bytes));
@@ -108,6 +120,15 @@ mod tests {
             let theirs = image::load_from_memory_with_format(&bytes, format).unwrap();
             assert_eq!(ours.as_bytes(), theirs.as_bytes(), "{format:?}");
         }
+    }
+
+    #[test]
+    fn a_strip_longer_than_the_aspect_limit_is_refused_before_decoding() {
+        let ok = encoded(ImageFormat::Bmp, 128, 2);
+        assert!(decode_bytes(&ok, ImageFormat::Bmp).is_ok());
+        let strip = encoded(ImageFormat::Bmp, 2, 129);
+        let e = decode_bytes(&strip, ImageFormat::Bmp).unwrap_err();
+        assert!(e.contains("2x129 pixels") && e.contains("64 times"), "{e}");
     }
 
     #[test]
