@@ -29,6 +29,7 @@ bin=target/release/dcgan-fuzz
 [[ -x $bin ]] || cargo afl build --release
 "$bin" "$target" /dev/null > /dev/null   # an unknown target stops here, with the list
 mkdir -p "$out"
+commit=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)   # checked out at the start
 stats=$out/$target/default/fuzzer_stats
 stat_of() { # the value of a fuzzer_stats field, 0 when there is none yet
     { [[ -f $stats ]] && awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; } | grep . || echo 0
@@ -92,7 +93,6 @@ fi
 wall=$(($(date +%s) - start))
 ((status == 0)) || { tail -30 "$out/$target.log"; exit 1; }
 
-commit=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)
 model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 [[ -f ledger.tsv ]] || printf 'date\ttarget\tcpu_s\tcpu_how\twall_s\texecs\tcrashes\thangs\tcommit\tmachine\n' > ledger.tsv
 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$target" "$cpu" "$how" "$wall" \
