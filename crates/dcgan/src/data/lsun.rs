@@ -126,26 +126,20 @@ impl Lsun {
             Some(keys) => keys,
             None => {
                 let tree = pages::check(&data, meta.len())?;
-                let lmdb = (
-                    stat.page_size as u64,
-                    info.last_page_number as u64,
-                    info.last_txn_id as u64,
-                    stat.entries as u64,
-                    stat.depth,
-                );
-                let checked = (
-                    tree.page_size,
-                    tree.last_page,
-                    tree.txn,
-                    tree.entries,
-                    tree.depth as u32,
-                );
-                if checked != lmdb {
+                // What LMDB reads must be the meta page the walk checked.
+                let lmdb = pages::Tree {
+                    page_size: stat.page_size as u64,
+                    last_page: info.last_page_number as u64,
+                    txn: info.last_txn_id as u64,
+                    entries: stat.entries as u64,
+                    depth: stat.depth as u16,
+                };
+                if tree != lmdb {
                     return Err(Error::format(
                         &data,
                         format!(
-                            "LMDB reads another meta page than the one checked (page size, last \
-                             page, transaction, records, depth: {lmdb:?} and {checked:?})"
+                            "LMDB reads another meta page than the one checked ({lmdb:?}, checked \
+                             {tree:?})"
                         ),
                     ));
                 }
