@@ -54,9 +54,10 @@ export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 # The targets print nothing of their own: what a crashing child writes to stderr (a panic's
 # message and place, an allocation that failed) lands in OUT_DIR/TARGET.log beside AFL's lines.
 export AFL_DEBUG_CHILD=1 RUST_BACKTRACE=1
-# A fresh process every 10,000 inputs: building a model on Burn's autodiff device keeps ~8.5 KB
-# (RELIABILITY.md, "a slow leak"), which over ~100,000 inputs in one process reached the 2 GB
-# limit and was saved as crashes no single input causes. One input's own excess still is one.
+# A fresh process every 10,000 inputs: a model dropped untrained used to keep ~8.5 KB of Burn's
+# autodiff graph (RELIABILITY.md, "a slow leak"; swept now), which over ~100,000 inputs in one
+# process reached the 2 GB limit and was saved as crashes no single input causes. This keeps any
+# other slow growth from doing the same; one input's own excess still is one.
 export AFL_FUZZER_LOOPCOUNT=10000
 
 # A cgroup of its own, to count its CPU.

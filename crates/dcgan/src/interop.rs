@@ -57,6 +57,19 @@ pub fn import_pytorch(
     netd: Option<&Path>,
     force: bool,
 ) -> Result<PathBuf> {
+    let imported = import_models(run, config, netg, netd, force);
+    // The models built on the autodiff device are dropped untrained, refused or not.
+    crate::model::graphs::sweep_dropped();
+    imported
+}
+
+fn import_models(
+    run: &RunDir,
+    config: &TrainConfig,
+    netg: &Path,
+    netd: Option<&Path>,
+    force: bool,
+) -> Result<PathBuf> {
     config.model.validate()?;
     if (run.config().exists() || run.checkpoints().exists()) && !force {
         return Err(Error::RunExists {

@@ -196,6 +196,20 @@ pub fn load(path: &Path, config: &TrainConfig, device: &burn::tensor::Device) ->
 /// [`load`] from contents already read from `path` (by [`read_config`]).
 pub fn restore(
     path: &Path,
+    contents: Contents,
+    config: &TrainConfig,
+    device: &burn::tensor::Device,
+) -> Result<Gan> {
+    let restored = restore_gan(path, contents, config, device);
+    if restored.is_err() {
+        // The models built for a checkpoint that did not fit were dropped untrained.
+        crate::model::graphs::sweep_dropped();
+    }
+    restored
+}
+
+fn restore_gan(
+    path: &Path,
     (stored, tensors, meta): Contents,
     config: &TrainConfig,
     device: &burn::tensor::Device,
