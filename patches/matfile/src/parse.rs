@@ -616,9 +616,16 @@ fn parse_numeric_matrix_subelements(
         let (i, name) = parse_array_name_subelement(endianness)(i)?;
         let (i, real_part) = parse_numeric_subelement(endianness)(i)?;
         // Check that size and type of the real part are correct
-        let num_required_elements = dimensions.iter().product::<i32>();
+        // The dimensions are signed 32-bit: a negative one, or a product past usize, describes
+        // no array (the product was taken in i32, which overflows).
+        let num_required_elements = dimensions
+            .iter()
+            .try_fold(1usize, |n, &d| if d < 0 { None } else { n.checked_mul(d as usize) })
+            .ok_or_else(|| {
+                nom::Err::Failure(error_position!(i, nom::error::ErrorKind::TooLarge))
+            })?;
         let array_data_type = flags.class.numeric_data_type().unwrap();
-        if !(real_part.len() == num_required_elements as usize
+        if !(real_part.len() == num_required_elements
             && numeric_data_types_are_compatible(array_data_type, real_part.data_type()))
         {
             return Err(nom::Err::Failure(error_position!(
@@ -630,7 +637,7 @@ fn parse_numeric_matrix_subelements(
         let (i, imag_part) = cond(flags.complex, parse_numeric_subelement(endianness))(i)?;
         // Check that size and type of imaginary part are correct if present
         if let Some(imag_part) = &imag_part {
-            if !(imag_part.len() == num_required_elements as usize
+            if !(imag_part.len() == num_required_elements
                 && numeric_data_types_are_compatible(array_data_type, imag_part.data_type()))
             {
                 return Err(nom::Err::Failure(error_position!(

@@ -49,7 +49,7 @@ pub(crate) fn load(
         matfile::NumericData::UInt8 { real, .. } => real,
         _ => return Err(bad("`X` is not uint8".into())),
     };
-    if pixels.len() != SIDE * SIDE * 3 * n {
+    if (SIDE * SIDE * 3).checked_mul(n) != Some(pixels.len()) {
         return Err(bad(format!(
             "`X` holds {} values for {n} images: truncated",
             pixels.len()
