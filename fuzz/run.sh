@@ -59,6 +59,10 @@ export AFL_DEBUG_CHILD=1 RUST_BACKTRACE=1
 # process reached the 2 GB limit and was saved as crashes no single input causes. This keeps any
 # other slow growth from doing the same; one input's own excess still is one.
 export AFL_FUZZER_LOOPCOUNT=10000
+# A queue resumed is recalibrated rather than fast-resumed: fastresume.bin holds the coverage
+# map of the binary that wrote it, and AFL++ aborts on it ("invalid trailing data") once the
+# targets are rebuilt with another map size.
+export AFL_NO_FASTRESUME=1
 
 # A cgroup of its own, to count its CPU.
 group= how=time
