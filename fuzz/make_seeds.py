@@ -86,6 +86,13 @@ def image_seeds():
     out = io.BytesIO()
     rgb.save(out, "JPEG", progressive=True)
     put("image", "jpg-progressive", bytes([1]) + out.getvalue())
+    # TIFF came later: a first byte from 0xf0 up picks it, so older corpora keep their meaning.
+    for kind, img, compression in (("rgb", rgb, "raw"), ("grey-lzw", grey, "tiff_lzw"),
+                                   ("rgb-deflate", rgb, "tiff_adobe_deflate"),
+                                   ("grey-packbits", grey, "packbits")):
+        out = io.BytesIO()
+        img.save(out, "TIFF", compression=compression)
+        put("image", f"tif-{kind}", bytes([0xf0]) + out.getvalue())
 
 
 def run_seeds(binary):

@@ -107,11 +107,13 @@ fn svhn(bytes: &[u8]) -> dcgan::Result<()> {
     open(&format!("svhn:{}", dir.display()), Split::Test, 16)
 }
 
-/// One image in a folder source, under the extension the first byte picks.
+/// One image in a folder source, under the extension the first byte picks: tif from 0xf0 up
+/// (added later, so that the corpora of earlier sessions keep their meaning), else one of six.
 fn image(bytes: &[u8]) -> dcgan::Result<()> {
     const EXTENSIONS: [&str; 6] = ["png", "jpg", "bmp", "pgm", "webp", "gif"];
     let dir = scratch("image");
     let (ext, body) = match bytes.split_first() {
+        Some((b, rest)) if *b >= 0xf0 => ("tif", rest),
         Some((b, rest)) => (EXTENSIONS[*b as usize % EXTENSIONS.len()], rest),
         None => ("png", bytes),
     };

@@ -13,9 +13,24 @@
 //!   rest with grey), which is what a training set wants.
 //! - PNG: every pixel takes at least one bit of the rows that are deflated, and deflate
 //!   compresses at most 1032:1, so `width * height <= 8 * 1032 * bytes`.
+//! - GIF: an LZW code is at most 12 bits and stands for at most 4096 pixels (the table's
+//!   longest string), so a frame has `width * height <= 4096 * 8 / 12 * bytes`. The decoder
+//!   allocates the logical screen, which the frame need not cover; a screen larger than the
+//!   bytes could fill is refused too (a 124-byte GIF whose screen claimed 10778 x 7169 took 5 s
+//!   and 310 MB, found by fuzzing the `image` target).
+//! - BMP: an uncompressed row spends at least a bit a pixel, and an RLE run codes at most 255
+//!   pixels in 2 bytes, so `width * height <= 255 / 2 * bytes`. RLE's escapes can also skip
+//!   pixels (left undefined) at a few bytes a row; an image made mostly of skipped pixels is
+//!   refused as no training image (a 1.4 KB RLE8 bitmap claimed 1030 x 8452, found by fuzzing).
+//! - PNM: the raw bitmap (P4) packs 8 pixels a byte, every other kind takes more.
+//! - TIFF: of its codings the decoder reads, LZW stands for at most 4096 bytes of 1-bit samples
+//!   in a 12-bit code, so `width * height <= 4096 * 8 * 8 / 12 * bytes`; deflate and PackBits
+//!   code less. CCITT fax coding can code a blank row in a bit; a fax page past that is
+//!   refused as no training image.
 //!
-//! Other formats (WebP, GIF, BMP, ...) code runs that can cover a whole image; they are held to
-//! the decoded size limit only ([`MAX_DECODED_BYTES`], the image crate's default).
+//! WebP's lossless coding can spend no bit at all on a pixel (a prefix code of one symbol), so
+//! it has no floor; it, and every claim, is held to the decoded size limit
+//! ([`MAX_DECODED_BYTES`], the image crate's default).
 
 use std::io::{BufRead, Seek};
 
@@ -59,20 +74,38 @@ pub(crate) fn plausible(
     height: u32,
     len: u64,
 ) -> Result<(), String> {
-    let floor = match format {
-        Some(ImageFormat::Jpeg) => Some(("JPEG", 512, "one bit per 8x8 block")),
-        Some(ImageFormat::Png) => Some(("PNG", 8 * 1032, "one bit per pixel, deflated 1032:1")),
-        _ => None,
+    // The most pixels `bytes` bytes can code: `pixels` per `bytes`, and why.
+    let (name, pixels, bytes, why) = match format {
+        Some(ImageFormat::Jpeg) => ("JPEG", 512, 1, "at least one bit per 8x8 block"),
+        Some(ImageFormat::Png) => (
+            "PNG",
+            8 * 1032,
+            1,
+            "at least one bit per pixel, deflated at most 1032:1",
+        ),
+        Some(ImageFormat::Gif) => (
+            "GIF",
+            4096 * 8,
+            12,
+            "at most 4096 pixels per 12-bit LZW code",
+        ),
+        Some(ImageFormat::Bmp) => ("BMP", 255, 2, "at most 255 pixels per 2-byte run"),
+        Some(ImageFormat::Pnm) => ("PNM", 8, 1, "at least one bit per pixel"),
+        Some(ImageFormat::Tiff) => (
+            "TIFF",
+            4096 * 8 * 8,
+            12,
+            "at most 4096 bytes of 1-bit pixels per 12-bit LZW code",
+        ),
+        _ => return Ok(()),
     };
-    match floor {
-        Some((name, per_byte, why)) if width as u64 * height as u64 > per_byte * len => {
-            Err(format!(
-                "its header claims {width}x{height} pixels, more than {len} bytes of {name} can \
-                 encode (at least {why}): truncated or damaged"
-            ))
-        }
-        _ => Ok(()),
+    if width as u128 * height as u128 * bytes > pixels * len as u128 {
+        return Err(format!(
+            "its header claims {width}x{height} pixels, more than {len} bytes of {name} can \
+             encode ({why}): truncated or damaged"
+        ));
     }
+    Ok(())
 }
 
 /// The error for an image of `bytes` decoded bytes, past [`MAX_DECODED_BYTES`].
@@ -114,7 +147,14 @@ mod tests {
 
     #[test]
     fn real_images_decode_as_the_image_crate_decodes_them() {
-        for format in [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Bmp] {
+        for format in [
+            ImageFormat::Jpeg,
+            ImageFormat::Png,
+            ImageFormat::Bmp,
+            ImageFormat::Gif,
+            ImageFormat::Pnm,
+            ImageFormat::Tiff,
+        ] {
             let bytes = encoded(format, 37, 23);
             let ours = decode_bytes(&bytes, format).unwrap();
             let theirs = image::load_from_memory_with_format(&bytes, format).unwrap();
@@ -158,6 +198,43 @@ mod tests {
         let png = Some(ImageFormat::Png);
         assert!(plausible(png, 8 * 1032, 300, 300).is_ok());
         assert!(plausible(png, 8 * 1032, 301, 300).is_err());
+        // GIF: 4096 pixels per 12 bits; BMP: 255 pixels per 2 bytes; PNM: 8 pixels a byte;
+        // TIFF: 4096 bytes of 1-bit pixels per 12 bits.
+        for (format, pixels, bytes) in [
+            (ImageFormat::Gif, 4096 * 8, 12),
+            (ImageFormat::Bmp, 255, 2),
+            (ImageFormat::Pnm, 8, 1),
+            (ImageFormat::Tiff, 4096 * 64, 12),
+        ] {
+            let len = 1200;
+            let most = pixels * len / bytes;
+            assert!(
+                plausible(Some(format), most as u32, 1, len).is_ok(),
+                "{format:?}"
+            );
+            assert!(
+                plausible(Some(format), most as u32 + 1, 1, len).is_err(),
+                "{format:?}"
+            );
+        }
+        // A GIF whose logical screen claims more than its bytes fill, a BMP more than its
+        // runs code: refused before the decoder allocates them.
+        let mut gif = encoded(ImageFormat::Gif, 16, 16);
+        assert!(decode_bytes(&gif, ImageFormat::Gif).is_ok());
+        gif[6..10].copy_from_slice(&[0x1a, 0x2a, 0x01, 0x1c]); // 10778 x 7169, as fuzzing found
+        let e = decode_bytes(&gif, ImageFormat::Gif).unwrap_err();
+        assert!(
+            e.contains("claims 10778x7169") && e.contains("of GIF"),
+            "{e}"
+        );
+        let mut bmp = encoded(ImageFormat::Bmp, 16, 16);
+        bmp[18..22].copy_from_slice(&1030i32.to_le_bytes());
+        bmp[22..26].copy_from_slice(&8452i32.to_le_bytes());
+        let e = decode_bytes(&bmp, ImageFormat::Bmp).unwrap_err();
+        assert!(
+            e.contains("claims 1030x8452") && e.contains("of BMP"),
+            "{e}"
+        );
         // Formats without a floor are left to the decoded size limit.
         assert!(plausible(Some(ImageFormat::WebP), 16383, 16383, 100).is_ok());
         assert!(too_large(16383, 16383, 3 * 16383 * 16383).contains("767 MiB"));
