@@ -118,6 +118,14 @@ else
     echo "afl-cmin failed (corpus/$target.tar.xz kept as it was): see $out/$target.cmin.log" >&2
 fi
 
+# Target processes that AFL++ killed (an input that hung, the session's end) leave their scratch
+# folders (dcgan-fuzz-PID-THREAD on the RAM disk, or in the temporary folder) behind; sweep
+# those whose process is gone, leaving a concurrent session's live ones alone.
+for d in /dev/shm/dcgan-fuzz-* "${TMPDIR:-/tmp}"/dcgan-fuzz-*; do
+    pid=${d##*/dcgan-fuzz-} && pid=${pid%%-*}
+    if [[ -d $d && $pid =~ ^[0-9]+$ && ! -d /proc/$pid ]]; then rm -rf "$d"; fi
+done
+
 grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)' "$stats"
 echo "this session: cpu ${cpu}s ($how), wall ${wall}s; corpus: $(ls "$min" 2> /dev/null | wc -l) files"
 awk -F'\t' -v t="$target" '$2 == t { cpu += $3; wall += $5; n++ }
