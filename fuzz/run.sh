@@ -64,6 +64,18 @@ export AFL_FUZZER_LOOPCOUNT=10000
 # targets are rebuilt with another map size.
 export AFL_NO_FASTRESUME=1
 
+# Target processes that AFL++ killed (an input that hung, the session's end) leave their scratch
+# folders (dcgan-fuzz-PID-THREAD on the RAM disk, or in the temporary folder) behind. However the
+# session ends, sweep those whose process is gone, leaving a concurrent session's live ones alone.
+sweep_scratch() {
+    local d pid
+    for d in /dev/shm/dcgan-fuzz-* "${TMPDIR:-/tmp}"/dcgan-fuzz-*; do
+        pid=${d##*/dcgan-fuzz-} && pid=${pid%%-*}
+        if [[ -d $d && $pid =~ ^[0-9]+$ && ! -d /proc/$pid ]]; then rm -rf "$d"; fi
+    done
+}
+trap sweep_scratch EXIT
+
 # A cgroup of its own, to count its CPU.
 group= how=time
 for root in /sys/fs/cgroup/cpuacct /sys/fs/cgroup; do
@@ -117,14 +129,6 @@ if AFL_SKIP_BIN_CHECK=1 cargo afl cmin -i "$out/$target/default/queue" -o "$min"
 else
     echo "afl-cmin failed (corpus/$target.tar.xz kept as it was): see $out/$target.cmin.log" >&2
 fi
-
-# Target processes that AFL++ killed (an input that hung, the session's end) leave their scratch
-# folders (dcgan-fuzz-PID-THREAD on the RAM disk, or in the temporary folder) behind; sweep
-# those whose process is gone, leaving a concurrent session's live ones alone.
-for d in /dev/shm/dcgan-fuzz-* "${TMPDIR:-/tmp}"/dcgan-fuzz-*; do
-    pid=${d##*/dcgan-fuzz-} && pid=${pid%%-*}
-    if [[ -d $d && $pid =~ ^[0-9]+$ && ! -d /proc/$pid ]]; then rm -rf "$d"; fi
-done
 
 grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)' "$stats"
 echo "this session: cpu ${cpu}s ($how), wall ${wall}s; corpus: $(ls "$min" 2> /dev/null | wc -l) files"
